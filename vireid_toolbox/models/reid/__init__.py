@@ -1,0 +1,3 @@
+from .vireid_model import VIReIDModel
+
+__all__ = ['VIReIDModel']
