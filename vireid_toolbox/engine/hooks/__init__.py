@@ -1,1 +1,3 @@
+from .momentum_update_hook import MomentumUpdateHook
 
+__all__ = ['MomentumUpdateHook']
