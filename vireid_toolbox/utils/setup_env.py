@@ -17,6 +17,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import vireid_toolbox.evaluation  # noqa: F401
     import vireid_toolbox.models  # noqa: F401
     import vireid_toolbox.visualization  # noqa: F401
+    from .checkpoint import allow_mmengine_checkpoint_types
+    allow_mmengine_checkpoint_types()
 
     if not init_default_scope:
         return

@@ -1,1 +1,3 @@
+from .vis_backends import TensorboardIfInstalledVisBackend
 
+__all__ = ['TensorboardIfInstalledVisBackend']

@@ -1,0 +1,49 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json]``."""
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.dist import is_main_process
+from mmengine.runner import Runner
+
+from vireid_toolbox.utils import destroy_distributed
+from vireid_toolbox.utils.tool_utils import (add_common_arguments, load_config, one_line_errors,
+                                             require_file, set_launcher, set_work_dir)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (evaluate) a VI-ReID model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='write the metrics to this JSON file')
+    add_common_arguments(parser)
+    return parser.parse_args()
+
+
+def write_metrics(metrics: dict, out: str) -> None:
+    """Write metrics as JSON (numbers only), creating the directory."""
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump({key: float(value) for key, value in metrics.items()}, f, indent=2)
+
+
+def main():
+    args = parse_args()
+    with one_line_errors('test.py'):
+        cfg = load_config(args.config, args.cfg_options)
+        set_work_dir(cfg, args.config, args.work_dir)
+        cfg.load_from = require_file(args.checkpoint, 'checkpoint')
+        created_group = set_launcher(cfg, args.launcher)
+    try:
+        runner = Runner.from_cfg(cfg)
+        metrics = runner.test()
+        if args.out and is_main_process():
+            write_metrics(metrics, args.out)
+    finally:
+        if created_group:
+            destroy_distributed()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+"""Check a config against the constructors it names, before anything is built.
+
+A misspelt key otherwise surfaces as a ``TypeError`` deep inside the Runner
+(often only once training reaches the data loaders). :func:`check_config`
+walks every ``type=`` dict, resolves the class in the registry the Runner will
+use, and reports unknown arguments and unknown types by their config path.
+"""
+import difflib
+import inspect
+from typing import Iterator, Optional, Tuple
+
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import Registry
+from torch.utils.data import DataLoader
+
+from vireid_toolbox import registry as R
+
+
+class ConfigKeyError(ValueError):
+    """A config names a class or an argument that does not exist."""
+
+
+# Top-level config key -> registry of the ``type`` dicts found there.
+_TOP_LEVEL = {
+    'model': R.MODELS,
+    'val_evaluator': R.METRICS,
+    'test_evaluator': R.METRICS,
+    'param_scheduler': R.PARAM_SCHEDULERS,
+    'custom_hooks': R.HOOKS,
+    'default_hooks': R.HOOKS,
+    'visualizer': R.VISUALIZERS,
+    'optim_wrapper': R.OPTIM_WRAPPERS,
+    'train_cfg': R.LOOPS,
+    'val_cfg': R.LOOPS,
+    'test_cfg': R.LOOPS,
+    'model_wrapper_cfg': R.MODEL_WRAPPERS,
+}
+# Nested key -> registry of the dicts under it (other nested dicts keep the parent's).
+_NESTED = {
+    'dataset': R.DATASETS,
+    'pipeline': R.TRANSFORMS,
+    'transforms': R.TRANSFORMS,
+    'sampler': R.DATA_SAMPLERS,
+    'batch_sampler': R.DATA_SAMPLERS,
+    'optimizer': R.OPTIMIZERS,
+    'vis_backends': R.VISBACKENDS,
+    'data_preprocessor': R.MODELS,
+}
+# Keys consumed by someone other than the class they sit in (or free-form).
+_SKIPPED = {'init_cfg', 'paramwise_cfg', 'constructor', 'collate_fn', 'dist_cfg', 'mp_cfg'}
+_DATALOADER_KEYS = set(inspect.signature(DataLoader).parameters) | {'dataset'}
+
+
+def _suggest(word: str, candidates) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ''
+
+
+def _resolve(cfg: dict, registry: Registry, path: str):
+    obj_type = cfg['type']
+    if not isinstance(obj_type, str):
+        return obj_type
+    with registry.switch_scope_and_registry(cfg.get('_scope_')) as scoped:
+        cls = scoped.get(obj_type)
+        if cls is None:
+            raise ConfigKeyError(
+                f"config key {path}.type: '{obj_type}' is not registered in "
+                f'{scoped.scope}::{scoped.name}{_suggest(obj_type, scoped.module_dict)}')
+    return cls
+
+
+def _accepted_arguments(cls) -> Optional[set]:
+    """Names a class's constructor takes, or None when it takes ``**kwargs``."""
+    target = cls.__init__ if inspect.isclass(cls) else cls
+    params = inspect.signature(target).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params}
+
+
+def _children(value, path: str) -> Iterator[Tuple[Optional[str], object, str]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield key, child, f'{path}.{key}'
+    elif isinstance(value, (list, tuple)):
+        for i, child in enumerate(value):
+            yield None, child, f'{path}[{i}]'
+
+
+def _check_node(value, registry: Registry, path: str) -> None:
+    if isinstance(value, dict) and 'type' in value:
+        cls = _resolve(value, registry, path)
+        accepted = _accepted_arguments(cls)
+        if accepted is not None:
+            for key in value:
+                if key not in accepted and key not in ('type', '_scope_', *_SKIPPED):
+                    raise ConfigKeyError(
+                        f"config key {path}.{key}: {getattr(cls, '__name__', cls)} takes no "
+                        f"argument '{key}'{_suggest(key, accepted - {'self'})}")
+        if value.get('_scope_', registry.scope) != registry.scope:
+            return  # a foreign package's sub-config: its nested registries are its own
+    for key, child, child_path in _children(value, path):
+        if key in _SKIPPED:
+            continue
+        _check_node(child, _NESTED.get(key, registry), child_path)
+
+
+def _check_dataloader(name: str, loader: dict) -> None:
+    for key in loader:
+        if key not in _DATALOADER_KEYS:
+            raise ConfigKeyError(f"config key {name}.{key}: not a DataLoader argument"
+                                 f'{_suggest(key, _DATALOADER_KEYS)}')
+    for key, child, child_path in _children(loader, name):
+        if key not in _SKIPPED:
+            _check_node(child, _NESTED.get(key, R.DATASETS), child_path)
+
+
+def check_config(cfg: Config) -> None:
+    """Raise :class:`ConfigKeyError` naming the first unknown type or argument in ``cfg``."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if isinstance(cfg.get(name), (dict, ConfigDict)):
+            _check_dataloader(name, cfg[name])
+    for name, registry in _TOP_LEVEL.items():
+        value = cfg.get(name)
+        if name == 'default_hooks' and isinstance(value, dict):
+            for hook_name, hook in value.items():
+                _check_node(hook, registry, f'default_hooks.{hook_name}')
+        elif value is not None:
+            _check_node(value, registry, name)

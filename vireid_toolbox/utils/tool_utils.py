@@ -1,0 +1,79 @@
+"""What tools/train.py, tools/test.py and the demo share: config loading,
+launcher set-up and one-line errors for mistakes in the user's input."""
+import argparse
+import os.path as osp
+import sys
+from contextlib import contextmanager
+from typing import Optional
+
+from mmengine.config import Config, DictAction
+
+from .config_check import ConfigKeyError, check_config
+from .dist import cpu_ddp_wrapper_cfg, init_cpu_distributed
+from .setup_env import register_all_modules
+
+
+class UserInputError(Exception):
+    """A missing file or wrong value given on the command line or in a config."""
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments every runner tool takes (the OpenMMLab conventions)."""
+    parser.add_argument('--work-dir', help='directory for logs and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. model.backbone.depth=18 train_cfg.max_epochs=2')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config, apply overrides and check every key against its class."""
+    if not osp.isfile(path):
+        raise UserInputError(f'config file {path} does not exist')
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.setdefault('default_scope', 'vireid_toolbox')
+    check_config(cfg)
+    return cfg
+
+
+def set_work_dir(cfg: Config, config_path: str, work_dir: Optional[str]) -> None:
+    """``--work-dir``, else the config's, else ``work_dirs/<config name>``."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def set_launcher(cfg: Config, launcher: str) -> bool:
+    """Record the launcher; on CPU create the gloo group and a CPU DDP wrapper.
+
+    Returns:
+        bool: whether a process group was created here (destroy it at exit).
+    """
+    cfg.launcher = launcher
+    created = init_cpu_distributed(launcher)
+    if created:
+        cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg.get('model_wrapper_cfg'))
+    return created
+
+
+def require_file(path: str, what: str) -> str:
+    """Return ``path`` or raise naming the missing ``what``."""
+    if not osp.isfile(path):
+        raise UserInputError(f'{what} {path} does not exist')
+    return path
+
+
+@contextmanager
+def one_line_errors(tool: str):
+    """Turn user-input errors into ``<tool>: error: ...`` on stderr and exit code 2."""
+    try:
+        yield
+    except (UserInputError, ConfigKeyError) as error:
+        print(f'{tool}: error: {error}', file=sys.stderr)
+        sys.exit(2)
