@@ -1,2 +1,5 @@
 from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .llcm import LLCMDataset, llcm_gallery, llcm_query
+from .regdb import RegDBDataset
+from .sysu_mm01 import SYSUMM01Dataset, sysu_gallery, sysu_image_counts, sysu_query

@@ -1,1 +1,3 @@
+from .cross_modality_sampler import CrossModalityIdentitySampler
 
+__all__ = ['CrossModalityIdentitySampler']

@@ -1,0 +1,73 @@
+"""RegDB, read from its per-trial split lists.
+
+Layout::
+
+    data_root/Visible/<id>/*.bmp, data_root/Thermal/<id>/*.bmp
+    data_root/idx/{train,test}_{visible,thermal}_{trial}.txt   lines "relative/path label"
+
+Trial ``t`` (1..10) trains on the ``train_*_t`` lists and tests on the
+``test_*_t`` lists; the test is run visible-to-thermal and thermal-to-visible
+with no camera filtering (SPEC "Evaluation protocols").
+"""
+import os.path as osp
+from typing import List
+
+from mmengine.dataset import BaseDataset
+
+from vireid_toolbox.registry import DATASETS
+from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
+from .id_folders import read_list_file
+
+REGDB_NUM_TRIALS = 10
+REGDB_MODALITIES = (('visible', VISIBLE, 1), ('thermal', INFRARED, 2))
+"""``(list name, modality, camera)``: RegDB has one camera per modality, numbered 1 and 2."""
+
+
+@DATASETS.register_module()
+class RegDBDataset(BaseDataset):
+    """RegDB, one of its 10 random train/test splits.
+
+    The modality comes from the list an image is in; RegDB has one camera per
+    modality, so ``camera`` is 1 for visible and 2 for thermal images. Training
+    labels are relabelled 0..N-1 in ascending order of the listed labels; test
+    entries keep the listed label.
+
+    Each data-list entry: ``img_path`` (absolute), ``rel_path``, ``gt_label``,
+    ``pid`` (the listed label), ``modality`` and ``camera``.
+
+    Args:
+        data_root (str): Root of RegDB (holding ``idx/``).
+        trial (int): Split index, 1..10.
+        split (str): 'train' or 'test'.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
+    """
+
+    METAINFO = dict(dataset_name='RegDB')
+
+    def __init__(self, data_root: str, trial: int = 1, split: str = 'train', **kwargs):
+        if split not in ('train', 'test'):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        is_int = isinstance(trial, int) and not isinstance(trial, bool)
+        if not is_int or not 1 <= trial <= REGDB_NUM_TRIALS:
+            raise ValueError(f'RegDB trial must be an int in 1..{REGDB_NUM_TRIALS}, got {trial!r}')
+        self.split = split
+        self.trial = trial
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read the visible and thermal lists of the split and trial."""
+        if not osp.isdir(self.data_root):
+            raise FileNotFoundError(f'RegDB data root {self.data_root} does not exist')
+        root = osp.abspath(self.data_root)
+        entries = []
+        for list_name, modality, camera in REGDB_MODALITIES:
+            list_file = osp.join(root, 'idx', f'{self.split}_{list_name}_{self.trial}.txt')
+            entries.extend(
+                dict(img_path=osp.join(root, rel_path), rel_path=rel_path, gt_label=label,
+                     pid=label, modality=modality, camera=camera)
+                for rel_path, label in read_list_file(list_file))
+        if self.split == 'train':
+            label_of = {pid: label for label, pid in enumerate(sorted({e['pid'] for e in entries}))}
+            for entry in entries:
+                entry['gt_label'] = label_of[entry['pid']]
+        return entries
