@@ -14,6 +14,7 @@ the test ids; the gallery holds, per (id, visible camera), one image
 import os
 import os.path as osp
 import re
+from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -71,8 +72,9 @@ def sysu_query(data_root: str) -> List[Item]:
                            sysu_split_ids(data_root, 'test'))
 
 
+@lru_cache(maxsize=4)
 def load_rand_perm(rand_perm_file: str) -> Dict[Tuple[int, int], np.ndarray]:
-    """Read the official ``rand_perm_cam.mat``.
+    """Read the official ``rand_perm_cam.mat`` (cached: a metric reads it for every trial).
 
     The file holds a 6 x 1 cell array, one cell per camera, each an
     ``ids x 1`` cell array whose entry ``pid - 1`` is a ``trials x n`` matrix:
@@ -106,6 +108,7 @@ def load_rand_perm(rand_perm_file: str) -> Dict[Tuple[int, int], np.ndarray]:
         for id_index in range(per_id.shape[0]):
             perm = np.asarray(per_id[id_index, 0], dtype=np.int64)
             if perm.size:
+                perm.flags.writeable = False  # shared by every caller through the cache
                 perms[(camera, id_index + 1)] = perm
     return perms
 
