@@ -185,9 +185,10 @@ def real_rand_perm():
 
 @pytest.fixture(scope='module')
 def real_count_root(tmp_path_factory, real_rand_perm):
-    """Empty files laid out with the real per-(camera, id) counts of the test ids."""
+    """Empty files with the real per-(camera, id) counts of the test ids' visible cameras."""
     _, test_ids = real_rand_perm
-    counts = {key: n for key, n in sysu_image_counts(RAND_PERM).items() if key[1] in test_ids}
+    counts = {(cam, pid): n for (cam, pid), n in sysu_image_counts(RAND_PERM).items()
+              if pid in test_ids and cam in (1, 2, 4, 5)}
     root = tmp_path_factory.mktemp('sysu_real_counts') / 'sysu'
     return make_sysu_tree(root, counts, [1], [2], test_ids, touch)
 
@@ -218,7 +219,6 @@ def test_image_counts_reproduce_protocol_sizes(real_rand_perm):
 def test_official_draw_follows_rand_perm_rows(real_count_root, real_rand_perm, mode, shots, size):
     cells, test_ids = real_rand_perm
     cameras = (1, 2, 4, 5) if mode == 'all' else (1, 2)
-    assert len(sysu_query(real_count_root)) == 3803
     for trial in (0, 9):
         gallery = sysu_gallery(real_count_root, mode, trial, shots, draw='official',
                                rand_perm_file=RAND_PERM)
