@@ -1,0 +1,46 @@
+"""Pose source that reads the heatmaps the data pipeline loaded from a pose cache."""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+
+from vireid_toolbox.datasets.pose_cache import MPII_FLIP_PAIRS, flip_joint_order
+from vireid_toolbox.registry import MODELS
+from vireid_toolbox.structures import ReIDDataSample
+
+
+@MODELS.register_module()
+class CachedHeatmaps(nn.Module):
+    """Stack ``data_samples[i].heatmaps`` into the batch's ``N x K x h x w`` maps.
+
+    The pipeline's ``LoadCachedHeatmaps`` reads a sample's maps from the
+    memory-mapped pose cache (and refuses a cache made by another pose
+    model); the geometric transforms keep them aligned with the image. This
+    module only batches them. When the model feeds the mirrored image
+    (``flipped=True``, flip test), the maps are mirrored and left/right
+    joints swapped to match.
+
+    Args:
+        flip_pairs (Sequence[Sequence[int]]): Left/right joint pairs.
+            Defaults to MPII's.
+    """
+
+    def __init__(self, flip_pairs: Sequence[Sequence[int]] = MPII_FLIP_PAIRS):
+        super().__init__()
+        self.flip_pairs = tuple(tuple(pair) for pair in flip_pairs)
+
+    def forward(self, inputs: torch.Tensor, data_samples: Sequence[ReIDDataSample],
+                flipped: bool = False) -> torch.Tensor:
+        """Heatmaps aligned with ``inputs``, on its device and dtype."""
+        missing = [s.metainfo.get('img_path') for s in data_samples if not hasattr(s, 'heatmaps')]
+        if missing:
+            raise ValueError(f'CachedHeatmaps: no heatmaps in the data samples of {missing[:3]}: '
+                             'add LoadCachedHeatmaps to the pipeline (before the geometric '
+                             'transforms) or use the online MMPoseHeatmaps source')
+        shapes = {tuple(s.heatmaps.shape) for s in data_samples}
+        if len(shapes) != 1:
+            raise ValueError(f'CachedHeatmaps: heatmaps of one batch differ in shape {sorted(shapes)}')
+        maps = torch.stack([s.heatmaps for s in data_samples]).to(inputs.device, inputs.dtype)
+        if flipped:
+            maps = maps.flip(-1)[:, flip_joint_order(maps.shape[1], self.flip_pairs)]
+        return maps
