@@ -1,0 +1,200 @@
+import importlib
+
+import numpy as np
+import pytest
+import torch
+
+from vireid_toolbox.evaluation.functional import rank_metrics
+
+# the package exports the function under the module's name: fetch the module itself
+rank_metrics_module = importlib.import_module('vireid_toolbox.evaluation.functional.rank_metrics')
+
+
+def loop_reference(distmat, q_ids, g_ids, q_cams, g_cams, *, max_rank=20, pairs=((3, 2), ),
+                   unique=True, same_id_cam=False):
+    """Per-query loop following AGW ``eval_sysu`` / ``eval_regdb`` / DEEN ``eval_llcm``.
+
+    Differences from the reference, all documented by ``rank_metrics``: a
+    stable sort (ties by gallery index) and a CMC padded with its last value
+    up to ``max_rank``.
+    """
+    cmcs, aps, inps = [], [], []
+    for i in range(distmat.shape[0]):
+        order = np.argsort(distmat[i], kind='stable')
+        remove = np.zeros(len(order), dtype=bool)
+        for cam_q, cam_g in pairs:
+            if q_cams[i] == cam_q:
+                remove |= g_cams[order] == cam_g
+        if same_id_cam:
+            remove |= (g_ids[order] == q_ids[i]) & (g_cams[order] == q_cams[i])
+        ranked = g_ids[order][~remove]
+        match = (ranked == q_ids[i]).astype(np.int64)
+        if not match.any():
+            continue
+        if unique:
+            _, first = np.unique(ranked, return_index=True)
+            cmc = (ranked[np.sort(first)] == q_ids[i]).astype(np.int64).cumsum()
+        else:
+            cmc = np.minimum(match.cumsum(), 1)
+        cmc = np.concatenate([cmc, np.full(max(0, max_rank - len(cmc)), cmc[-1])])[:max_rank]
+        cmcs.append(cmc)
+        hits = np.flatnonzero(match)
+        aps.append(np.mean(np.arange(1, len(hits) + 1) / (hits + 1.0)))
+        inps.append(len(hits) / (hits[-1] + 1.0))
+    return np.mean(cmcs, axis=0), float(np.mean(aps)), float(np.mean(inps))
+
+
+def check_against_loop(distmat, q_ids, g_ids, q_cams, g_cams, **options):
+    ref_options = dict(pairs=options.get('ignore_cam_pairs', ((3, 2), )),
+                       unique=options.get('cmc_mode', 'unique') == 'unique',
+                       same_id_cam=options.get('ignore_same_id_same_cam', False),
+                       max_rank=options.get('max_rank', 20))
+    cmc, mAP, mINP = loop_reference(distmat, q_ids, g_ids, q_cams, g_cams, **ref_options)
+    out = rank_metrics(distmat, q_ids, g_ids, q_cams, g_cams, **options)
+    np.testing.assert_allclose(out['cmc'], cmc, rtol=0, atol=1e-6)
+    assert out['mAP'] == pytest.approx(mAP, abs=1e-6)
+    assert out['mINP'] == pytest.approx(mINP, abs=1e-6)
+
+
+# ---------------------------------------------------------------- golden cases
+def test_golden_single_query_standard_and_unique():
+    # ranking: id 2, id 2, id 3, id 1 (the only match, raw rank 4)
+    dist = np.array([[0.1, 0.2, 0.3, 0.4]])
+    out = rank_metrics(dist, [1], [2, 2, 3, 1], ignore_cam_pairs=(), cmc_mode='standard', max_rank=5)
+    np.testing.assert_allclose(out['cmc'], [0, 0, 0, 1, 1])
+    assert out['mAP'] == pytest.approx(1 / 4)
+    assert out['mINP'] == pytest.approx(1 / 4)
+    # deduplicated ranking: 2, 3, 1 -> first match at rank 3; mAP/mINP stay on the raw ranking
+    out = rank_metrics(dist, [1], [2, 2, 3, 1], ignore_cam_pairs=(), cmc_mode='unique', max_rank=5)
+    np.testing.assert_allclose(out['cmc'], [0, 0, 1, 1, 1])
+    assert out['mAP'] == pytest.approx(1 / 4)
+    assert out['mINP'] == pytest.approx(1 / 4)
+
+
+def test_golden_map_and_minp_with_several_matches():
+    # ranking: 2, 1*, 2, 3, 1*  -> precisions 1/2 and 2/5; hardest match at rank 5
+    dist = np.array([[0.1, 0.2, 0.3, 0.4, 0.5]])
+    out = rank_metrics(dist, [1], [2, 1, 2, 3, 1], ignore_cam_pairs=(), cmc_mode='standard',
+                       max_rank=3)
+    np.testing.assert_allclose(out['cmc'], [0, 1, 1])
+    assert out['mAP'] == pytest.approx((1 / 2 + 2 / 5) / 2)
+    assert out['mINP'] == pytest.approx(2 / 5)
+
+
+def test_golden_camera_exclusion():
+    dist = np.array([[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]])
+    g_ids, g_cams = [2, 1, 1], [2, 1, 2]
+    # a cam-3 query ignores both cam-2 items: its single kept item is the match
+    out = rank_metrics(dist[:1], [1], g_ids, [3], g_cams, max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [1, 1])
+    assert out['mAP'] == pytest.approx(1.0)
+    assert out['mINP'] == pytest.approx(1.0)
+    # a cam-6 query keeps everything: matches at ranks 2 and 3
+    out = rank_metrics(dist[1:], [1], g_ids, [6], g_cams, max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [0, 1])
+    assert out['mAP'] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert out['mINP'] == pytest.approx(2 / 3)
+    # both together: the mean over the two queries
+    out = rank_metrics(dist, [1, 1], g_ids, [3, 6], g_cams, max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [0.5, 1])
+    assert out['mAP'] == pytest.approx((1 + (1 / 2 + 2 / 3) / 2) / 2)
+
+
+def test_golden_same_identity_same_camera_is_ignored():
+    # LLCM rule: the same-id cam-3 item is ignored, the other-id cam-3 item is kept
+    dist = np.array([[0.1, 0.2, 0.3]])
+    out = rank_metrics(dist, [1], [1, 2, 1], [3], [3, 3, 1], ignore_cam_pairs=(),
+                       ignore_same_id_same_cam=True, max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [0, 1])
+    assert out['mAP'] == pytest.approx(1 / 2)
+    assert out['mINP'] == pytest.approx(1 / 2)
+
+
+def test_golden_query_without_match_is_skipped():
+    dist = np.array([[0.2, 0.1], [0.1, 0.2]])
+    out = rank_metrics(dist, [1, 9], [1, 2], ignore_cam_pairs=(), max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [0, 1])
+    assert out['mAP'] == pytest.approx(1 / 2)
+    # a query whose only match is ignored by the camera rule has no match either
+    out = rank_metrics(dist, [2, 1], [1, 2], [3, 6], [1, 2], max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [1, 1])
+    assert out['mAP'] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match='no query has a true match'):
+        rank_metrics(dist, [8, 9], [1, 2], ignore_cam_pairs=())
+
+
+def test_ties_are_broken_by_gallery_index():
+    dist = np.array([[0.5, 0.5, 0.5]])
+    out = rank_metrics(dist, [1], [2, 1, 1], ignore_cam_pairs=(), cmc_mode='standard', max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [0, 1])
+    assert out['mAP'] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert out['mINP'] == pytest.approx(2 / 3)
+
+
+def test_cmc_is_padded_beyond_the_gallery():
+    out = rank_metrics(np.array([[0.3, 0.1]]), [1], [1, 2], ignore_cam_pairs=(), max_rank=4)
+    np.testing.assert_allclose(out['cmc'], [0, 1, 1, 1])
+    assert out['cmc'].shape == (4, )
+
+
+# ------------------------------------------------------- agreement with the loop
+@pytest.mark.parametrize('dtype', [np.float64, np.float32])
+@pytest.mark.parametrize('options', [
+    dict(),
+    dict(cmc_mode='standard', ignore_cam_pairs=()),
+    dict(ignore_cam_pairs=((3, 2), (6, 1)), max_rank=7),
+    dict(ignore_cam_pairs=(), ignore_same_id_same_cam=True),
+])
+def test_agrees_with_loop_reference_on_random_data(monkeypatch, dtype, options):
+    rng = np.random.default_rng(0)
+    # small chunks, so that several query chunks are evaluated
+    monkeypatch.setattr(rank_metrics_module, '_CHUNK_ELEMENTS', 500)
+    for _ in range(5):
+        num_q, num_g, num_ids = 57, 83, 9
+        q_ids, g_ids = rng.integers(0, num_ids, num_q), rng.integers(0, num_ids + 2, num_g)
+        q_cams, g_cams = rng.choice([3, 6], num_q), rng.choice([1, 2, 4, 5, 3], num_g)
+        dist = rng.random((num_q, num_g)).astype(dtype)  # continuous: ties avoided
+        check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, **options)
+
+
+def test_agrees_with_loop_reference_on_tied_distances():
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        dist = np.round(rng.random((40, 60)), 1)  # ten distinct values: many exact ties
+        q_ids, g_ids = rng.integers(0, 6, 40), rng.integers(0, 6, 60)
+        q_cams, g_cams = rng.choice([3, 6], 40), rng.choice([1, 2, 3], 60)
+        check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
+        check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, cmc_mode='standard')
+        check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, ignore_cam_pairs=(),
+                           ignore_same_id_same_cam=True)
+
+
+def test_accepts_tensors():
+    rng = np.random.default_rng(2)
+    dist = rng.random((6, 8))
+    ids_q, ids_g = rng.integers(0, 3, 6), rng.integers(0, 3, 8)
+    expected = rank_metrics(dist, ids_q, ids_g, ignore_cam_pairs=())
+    out = rank_metrics(torch.from_numpy(dist), torch.from_numpy(ids_q), torch.from_numpy(ids_g),
+                       ignore_cam_pairs=())
+    np.testing.assert_allclose(out['cmc'], expected['cmc'])
+    assert out['mAP'] == expected['mAP']
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(query_ids=[1, 2, 3]), 'query_ids has 3 entries but distmat has 2 rows'),
+    (dict(gallery_ids=[1]), 'gallery_ids has 1 entries but distmat has 3 columns'),
+    (dict(cmc_mode='first'), 'cmc_mode must be one of'),
+    (dict(max_rank=0), 'max_rank must be a positive int'),
+    (dict(ignore_cam_pairs=((3, 2), )), 'need query_cams and gallery_cams'),
+    (dict(query_cams=[3, 6]), 'query_cams and gallery_cams must be given together'),
+    (dict(ignore_cam_pairs=((3, ), )), 'ignore_cam_pairs must hold'),
+    (dict(distmat=np.zeros(3)), 'distmat must be a non-empty 2-D'),
+    (dict(distmat=np.full((2, 3), np.nan)), 'distmat holds NaN'),
+])
+def test_bad_input_names_the_argument(kwargs, message):
+    args = dict(distmat=np.zeros((2, 3)), query_ids=[1, 2], gallery_ids=[1, 2, 3],
+                ignore_cam_pairs=())
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        rank_metrics(**args)
