@@ -1,0 +1,16 @@
+# ADMPFF-Net recipe (§4.1.3, eq. 11), also HcTri's: SGD, momentum 0.9, weight decay 5e-4;
+# lr(e) = 0.1 (e + 1) / 10 for e < 10, 0.1 until epoch 20, 0.01 until 50, 0.001 after; 80 epochs.
+# The schedulers step once per epoch, as the papers' lr(e) does.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=False))
+
+param_scheduler = [
+    # factor 0.1, 0.2, ..., 1.0 in epochs 0..9 = (e + 1) / 10
+    dict(type='LinearLR', start_factor=0.1, end_factor=1.0, by_epoch=True, begin=0, end=10),
+    dict(type='MultiStepLR', milestones=[20, 50], gamma=0.1, by_epoch=True, begin=0, end=80),
+]
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=80, val_interval=10)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

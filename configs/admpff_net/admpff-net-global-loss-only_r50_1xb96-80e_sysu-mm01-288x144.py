@@ -1,0 +1,4 @@
+# Table 6 "Global yes / Local no": only the global features (and LIE) are supervised.
+_base_ = './admpff-net_r50_1xb96-80e_sysu-mm01-288x144.py'
+
+model = dict(head=dict(local_loss=False))

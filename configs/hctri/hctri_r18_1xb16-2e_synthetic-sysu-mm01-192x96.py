@@ -1,0 +1,17 @@
+# HcTri on the generated SYSU-layout data set: a CPU smoke run with a ResNet-18 trained from
+# scratch (no download); 192x96 inputs give 12x6 maps, 6 stripes of 2 rows.
+_base_ = [
+    '../_base_/models/hctri_r50.py', '../_base_/datasets/synthetic_sysu_mm01_192x96.py',
+    '../_base_/schedules/sgd_warmup-80e.py', '../_base_/default_runtime.py'
+]
+
+model = dict(
+    backbone=dict(depth=18, init_cfg=None),
+    neck=dict(in_channels=512),
+    head=dict(num_classes=24))
+
+train_dataloader = dict(batch_size=16, sampler=dict(num_ids=4, num_instances=2))
+optim_wrapper = dict(
+    optimizer=dict(nesterov=True), paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
+train_cfg = dict(max_epochs=2, val_interval=1)
+default_hooks = dict(logger=dict(interval=5))
