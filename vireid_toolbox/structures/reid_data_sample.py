@@ -1,5 +1,5 @@
 """The data sample that travels with every image through transforms, model and metrics."""
-from typing import Optional, Union
+from typing import Union
 
 import numpy as np
 import torch
@@ -65,8 +65,3 @@ class ReIDDataSample(BaseDataElement):
     @pred_feature.deleter
     def pred_feature(self):
         del self._pred_feature
-
-    @property
-    def modality(self) -> Optional[int]:
-        """The modality code from the metainfo (``None`` when unset)."""
-        return self.metainfo.get('modality')
