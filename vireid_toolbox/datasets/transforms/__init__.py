@@ -1,1 +1,10 @@
+from .formatting import PackReIDInputs
+from .loading import LoadCachedHeatmaps, LoadReIDImage
+from .processing import (ChannelExchange, ChannelRandomErasing, RandomGrayscale, ReIDPadCrop,
+                         ReIDRandomErasing, ReIDRandomFlip, ReIDResize)
 
+__all__ = [
+    'LoadReIDImage', 'LoadCachedHeatmaps', 'ReIDResize', 'ReIDPadCrop', 'ReIDRandomFlip',
+    'ReIDRandomErasing', 'ChannelExchange', 'ChannelRandomErasing', 'RandomGrayscale',
+    'PackReIDInputs'
+]
