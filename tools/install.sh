@@ -51,7 +51,13 @@ log "torch and torchvision"
 "${PIP[@]}" -r "$REQ/torch.txt"
 
 find_mmcv_wheel() {
-  ls "$WHEEL_CACHE"/mmcv-"$MMCV_VERSION"-*.whl "$USER_WHEEL_CACHE"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n1
+  local candidate
+  for candidate in "$WHEEL_CACHE"/mmcv-"$MMCV_VERSION"-*.whl "$USER_WHEEL_CACHE"/mmcv-"$MMCV_VERSION"-*.whl; do
+    if [[ -f "$candidate" ]]; then
+      echo "$candidate"
+      return
+    fi
+  done
 }
 
 build_mmcv_wheel() {

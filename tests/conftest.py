@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite: the repository paths, a small synthetic
+SYSU-MM01-layout data set generated once per session, and a runner for the
+command-line tools as subprocesses."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED = osp.join(osp.dirname(REPO), 'shared')
+SYSU_PROTOCOL_DIR = osp.join(SHARED, 'data', 'sysu_mm01_protocol')
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope='session')
+def sysu_protocol_dir():
+    """The official SYSU-MM01 protocol files (read-only, never copied into the repo)."""
+    if not osp.isdir(SYSU_PROTOCOL_DIR):
+        pytest.fail(f'the official SYSU-MM01 protocol files are expected at {SYSU_PROTOCOL_DIR}')
+    return SYSU_PROTOCOL_DIR
+
+
+@pytest.fixture(scope='session')
+def synthetic_sysu_root(tmp_path_factory):
+    """A small synthetic data set in the SYSU-MM01 layout, with its pose cache."""
+    from vireid_toolbox.datasets.synthetic import make_synthetic_sysu_mm01
+    root = str(tmp_path_factory.mktemp('synthetic_sysu_mm01'))
+    make_synthetic_sysu_mm01(root, num_ids=12, images_per_camera=3, num_test_ids=4,
+                             num_val_ids=0, size=(128, 64), overwrite=True, seed=0)
+    return root
+
+
+def tool_env():
+    """Environment of a tool subprocess: the repository importable, one thread per process."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [REPO, env.get('PYTHONPATH')]))
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env.setdefault('MKL_NUM_THREADS', '1')
+    return env
+
+
+def run_tool(*args, check=True, timeout=900, cwd=None):
+    """Run ``python <args>`` from the repository root; return the CompletedProcess."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd or REPO, env=tool_env(),
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n'
+                             f'--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}')
+    return proc
