@@ -58,6 +58,8 @@ def test_sysu_layout_is_the_release_layout(sysu_root):
     split = {name: read_ids(osp.join(sysu_root, 'exp', f'{name}_id.txt'))
              for name in ('train', 'val', 'test')}
     assert all(ids == sorted(ids) and ids for ids in split.values())
+    # default split: 40 % test, 20 % val ids
+    assert [len(split[k]) for k in ('train', 'val', 'test')] == [6, 2, 4]
     assert sorted(sum(split.values(), [])) == list(range(1, NUM_IDS + 1))  # disjoint, complete
     img = cv2.imread(osp.join(sysu_root, images[0]))
     assert img.shape == SIZE + (3, )
@@ -225,6 +227,8 @@ def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(ValueError, match=r'counts name cameras \[7\]'):
         make_synthetic_sysu_mm01(str(tmp_path / 'x'), counts={(7, 1): 2}, train_ids=[1],
                                  test_ids=[])
+    with pytest.raises(ValueError, match='num_test_ids and num_val_ids must be >= 1'):
+        make_synthetic_sysu_mm01(str(tmp_path / 'x'), num_ids=12, num_val_ids=0)
     with pytest.raises(ValueError, match='leaves no training id'):
         make_synthetic_sysu_mm01(str(tmp_path / 'x'), num_ids=4, num_test_ids=2, num_val_ids=2)
 

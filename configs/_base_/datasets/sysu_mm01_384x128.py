@@ -1,0 +1,46 @@
+# SYSU-MM01 at 384x128 (PDFENet) with cached pose heatmaps.
+# Heatmaps come from `pose_cache` (written by tools/misc/extract_heatmaps.py) and follow every
+# geometric transform. A config using the online pose model instead (model.pose =
+# MMPoseHeatmaps) replaces the pipelines by ones without LoadCachedHeatmaps, e.g.
+#   train_dataloader = dict(dataset=dict(pipeline=[...]))
+# and a config naming its pose model adds expected_pose_model= to LoadCachedHeatmaps so that a
+# cache made by another model is refused.
+dataset_type = 'SYSUMM01Dataset'
+data_root = 'data/sysu_mm01'
+pose_cache = data_root + '/pose_cache_hrnet-w32'
+image_scale = (128, 384)  # (width, height)
+
+train_pipeline = [
+    dict(type='LoadReIDImage'),
+    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
+    dict(type='ReIDResize', scale=image_scale),
+    dict(type='ReIDPadCrop', padding=10),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadReIDImage'),
+    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
+    dict(type='ReIDResize', scale=image_scale),
+    dict(type='PackReIDInputs'),
+]
+
+# PDFENet's batch: 8 ids x 4 images x 2 modalities = 64 (§4.2)
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type, data_root=data_root, split='test', test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='SYSUMM01Metric', data_root=data_root)
+test_evaluator = val_evaluator
