@@ -5,11 +5,13 @@ import sys
 
 LIST_NAMES = """
 import json
+from mmengine.registry import Registry
 from vireid_toolbox import registry
 from vireid_toolbox.utils import register_all_modules
 register_all_modules()
-names = {attr: sorted(getattr(registry, attr).module_dict)
-         for attr in dir(registry) if attr.isupper()}
+names = {attr: sorted(getattr(registry, attr).module_dict) for attr in dir(registry)
+         if isinstance(getattr(registry, attr), Registry)
+         and getattr(registry, attr).scope == 'vireid_toolbox'}
 print(json.dumps(names))
 """
 
@@ -25,14 +27,17 @@ print(json.dumps(missing))
 """
 
 
+def _python(code, stdin=None):
+    proc = subprocess.run([sys.executable, '-c', code], input=stdin, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def test_every_registered_name_resolves_in_a_fresh_process():
-    listed = subprocess.run([sys.executable, '-c', LIST_NAMES], capture_output=True,
-                            text=True, check=True)
-    names = json.loads(listed.stdout.strip().splitlines()[-1])
+    names = _python(LIST_NAMES)
     assert sum(len(v) for v in names.values()) > 5, names
-    fresh = subprocess.run([sys.executable, '-c', LOOK_UP_FRESH], input=json.dumps(names),
-                           capture_output=True, text=True, check=True)
-    assert json.loads(fresh.stdout.strip().splitlines()[-1]) == []
+    assert _python(LOOK_UP_FRESH, stdin=json.dumps(names)) == []
 
 
 def test_registries_are_children_of_mmengine_roots():
@@ -40,8 +45,7 @@ def test_registries_are_children_of_mmengine_roots():
 
     from vireid_toolbox import registry
     for attr in dir(registry):
-        if attr.isupper() and hasattr(mm_registry, attr):
-            node = getattr(registry, attr)
+        node = getattr(registry, attr)
+        if isinstance(node, mm_registry.Registry) and node.scope == 'vireid_toolbox':
             assert node.parent is getattr(mm_registry, attr), attr
-            assert node.scope == 'vireid_toolbox'
             assert node._locations, f'{attr} has no locations='

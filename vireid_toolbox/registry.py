@@ -33,25 +33,25 @@ from mmengine.registry import \
     WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
-_ENGINE = ['vireid_toolbox.engine']
+_ENGINE_LOCATIONS = ['vireid_toolbox.engine']
 
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=_ENGINE)
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, locations=_ENGINE_LOCATIONS)
 RUNNER_CONSTRUCTORS = Registry(
-    'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, locations=_ENGINE)
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=_ENGINE)
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=_ENGINE)
+    'runner constructor', parent=MMENGINE_RUNNER_CONSTRUCTORS, locations=_ENGINE_LOCATIONS)
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=_ENGINE_LOCATIONS)
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=_ENGINE_LOCATIONS)
 LOG_PROCESSORS = Registry(
-    'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=_ENGINE)
-OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ENGINE)
+    'log processor', parent=MMENGINE_LOG_PROCESSORS, locations=_ENGINE_LOCATIONS)
+OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=_ENGINE_LOCATIONS)
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=_ENGINE)
+    'optim wrapper', parent=MMENGINE_OPTIM_WRAPPERS, locations=_ENGINE_LOCATIONS)
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
-    locations=_ENGINE)
+    locations=_ENGINE_LOCATIONS)
 PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=_ENGINE)
-STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=_ENGINE)
+    'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=_ENGINE_LOCATIONS)
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=_ENGINE_LOCATIONS)
 
 DATASETS = Registry(
     'dataset', parent=MMENGINE_DATASETS, locations=['vireid_toolbox.datasets'])
@@ -88,6 +88,6 @@ VISBACKENDS = Registry(
     parent=MMENGINE_VISBACKENDS,
     locations=['vireid_toolbox.visualization'])
 
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_ENGINE)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_ENGINE_LOCATIONS)
 INFERENCERS = Registry(
     'inferencer', parent=MMENGINE_INFERENCERS, locations=['vireid_toolbox.apis'])
