@@ -1,0 +1,4 @@
+# PDFENet Table 5 "APP": ADMG for the top only, part pooling for the middle and lower thirds.
+_base_ = './pdfenet_r50_1xb64-240e_sysu-mm01-384x128.py'
+
+model = dict(neck=dict(mid='part'))

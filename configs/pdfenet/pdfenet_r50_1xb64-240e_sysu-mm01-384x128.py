@@ -1,0 +1,33 @@
+# PDFENet on SYSU-MM01 (§4.2): 384x128, batch 64 = 8 ids x 4 images x 2 modalities, Adam
+# 2e-4, 240 epochs. Pose heatmaps come from a cache written once by
+#   python tools/misc/extract_heatmaps.py THIS_CONFIG \
+#       --cache-dir data/sysu_mm01/pose_cache_hrnet-w32
+_base_ = [
+    '../_base_/models/pdfenet_r50.py', '../_base_/datasets/sysu_mm01_384x128.py',
+    '../_base_/schedules/adam-240e.py', '../_base_/default_runtime.py'
+]
+
+pose_cache_dir = 'data/sysu_mm01/pose_cache_hrnet-w32'
+load_heatmaps = dict(
+    type='LoadCachedHeatmaps',
+    cache_dir=pose_cache_dir,
+    expected_pose_model={{_base_.pose_model_signature}})
+# the paper: random crop to 384x128 (zero-pad 10 + crop) and horizontal flip; the geometric
+# transforms move the heatmaps with the image
+train_pipeline = [
+    dict(type='LoadReIDImage'), load_heatmaps,
+    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDPadCrop', padding=10),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadReIDImage'), load_heatmaps,
+    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='PackReIDInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=64, sampler=dict(num_ids=8, num_instances=4), dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,0 +1,23 @@
+# PDFENet on SYSU-MM01 with the pose model run online on every batch (model.pose =
+# MMPoseHeatmaps, the frozen HRNet-w32 of `pose_model`) instead of a pose cache: the same maps,
+# no extraction step, several times the step cost (tools/analysis_tools/benchmark_step_time.py).
+_base_ = './pdfenet_r50_1xb64-240e_sysu-mm01-384x128.py'
+
+model = dict(pose={{_base_.pose_model}})
+
+# the pipelines without LoadCachedHeatmaps: no pose cache needed
+train_pipeline = [
+    dict(type='LoadReIDImage'),
+    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDPadCrop', padding=10),
+    dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadReIDImage'),
+    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='PackReIDInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
