@@ -1,5 +1,6 @@
 """The synthetic VI-ReID generator: exact layouts, modalities, pose cache, real counts, identity."""
 import hashlib
+import importlib.util
 import os
 import os.path as osp
 import re
@@ -233,16 +234,24 @@ def test_bad_arguments_are_named(tmp_path):
         make_synthetic_sysu_mm01(str(tmp_path / 'x'), num_ids=4, num_test_ids=2, num_val_ids=2)
 
 
-def test_command_line_tool(tmp_path):
+def test_command_line_tool(tmp_path, capsys):
     out = str(tmp_path / 'cli')
-    command = [sys.executable, osp.join(REPO, 'tools', 'misc', 'make_synthetic_dataset.py'),
-               '--out', out, '--num-ids', '4', '--images-per-camera', '1', '--size', '32x16',
-               '--no-pose-cache']
+    tool = osp.join(REPO, 'tools', 'misc', 'make_synthetic_dataset.py')
+    args = ['--out', out, '--num-ids', '4', '--images-per-camera', '1', '--size', '32x16',
+            '--no-pose-cache']
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [REPO, os.environ.get(
         'PYTHONPATH')])))
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, tool, *args], capture_output=True, text=True, env=env,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     assert 'wrote 24 images' in done.stdout
     assert sorted(os.listdir(out)) == ['cam1', 'cam2', 'cam3', 'cam4', 'cam5', 'cam6', 'exp']
-    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-    assert again.returncode == 2 and 'is not empty' in again.stderr
+    # the same tool in-process: a second run into the same folder is refused with one message
+    spec = importlib.util.spec_from_file_location('make_synthetic_dataset', tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(args) == 2
+    assert f'error: {out} is not empty' in capsys.readouterr().err
+    assert module.main([*args, '--overwrite']) == 0
+    with pytest.raises(SystemExit):
+        module.main(['--out', out, '--size', '32by16'])
