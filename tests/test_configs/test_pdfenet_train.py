@@ -1,0 +1,95 @@
+"""PDFENet end to end on the synthetic SYSU-layout set: tools/train.py and tools/test.py with
+cached and with online heatmaps, and the frozen pose network during training."""
+import json
+import os
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import Runner
+
+from conftest import REPO, run_tool
+from vireid_toolbox.registry import MODELS
+from vireid_toolbox.utils import allow_mmengine_checkpoint_types, register_all_modules
+
+CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py')
+ONLINE = osp.join(REPO,
+                  'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-192x96.py')
+# two iterations, then validation and a checkpoint; in-process loaders; two gallery trials
+SHORT_RUN = """_base_ = '{config}'
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=2)
+log_processor = dict(by_epoch=False)
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
+train_dataloader = dict(num_workers=0, persistent_workers=False)
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = dict(num_workers=0, persistent_workers=False)
+val_evaluator = dict(num_trials=2)
+test_evaluator = dict(num_trials=2)
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path, synthetic_sysu_root):
+    """A working directory where the configs' ``data/synthetic_sysu_mm01`` is the test set."""
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_sysu_root, tmp_path / 'data' / 'synthetic_sysu_mm01')
+    return tmp_path
+
+
+def short_config(workspace, config):
+    path = workspace / ('short_' + osp.basename(config))
+    path.write_text(SHORT_RUN.format(config=config))
+    return str(path)
+
+
+def load_state_dict(path):
+    allow_mmengine_checkpoint_types()
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+@pytest.mark.parametrize('config', [CACHED, ONLINE], ids=['cached', 'online'])
+def test_train_and_test_tools(workspace, config):
+    cfg = short_config(workspace, config)
+    work_dir = str(workspace / 'work')
+    train = run_tool(osp.join(REPO, 'tools/train.py'), cfg, '--work-dir', work_dir, cwd=workspace)
+    log = train.stdout + train.stderr
+    for term in ('loss_cmce_soft', 'loss_cmce_id', 'loss_center', 'acc_cmce'):
+        assert term in log, f'{term} missing from the training log'
+    checkpoint = osp.join(work_dir, 'iter_2.pth')
+    state = load_state_dict(checkpoint)
+    assert not any('pose' in key for key in state), 'the pose network entered the checkpoint'
+    assert 'head.loss_cmce.momentum_classifiers' in state
+    # the hook moved the momentum copies towards the trained classifiers, without reaching them
+    assert not torch.equal(state['head.loss_cmce.momentum_classifiers'],
+                           state['head.loss_cmce.classifiers'])
+
+    out = str(workspace / 'metrics.json')
+    run_tool(osp.join(REPO, 'tools/test.py'), cfg, checkpoint, '--work-dir', work_dir,
+             '--out', out, cwd=workspace)
+    metrics = json.load(open(out))
+    assert 0 <= metrics['sysu/all-single/R1'] <= 100 and 'sysu/indoor-multi/mAP' in metrics
+
+
+def test_online_pose_network_stays_frozen(workspace, monkeypatch):
+    monkeypatch.chdir(workspace)
+    register_all_modules()
+    cfg = Config.fromfile(short_config(workspace, ONLINE))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    pose_net = model.pose.pose_net
+    before = {k: v.clone() for k, v in pose_net.state_dict().items()}
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    optimized = {id(p) for group in optim_wrapper.optimizer.param_groups for p in group['params']}
+    assert not optimized & {id(p) for p in pose_net.parameters()}
+
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    model.train()
+    for step, batch in zip(range(2), loader):
+        losses = model.train_step(batch, optim_wrapper)
+        assert torch.isfinite(losses['loss'])
+    assert not pose_net.training
+    for key, value in pose_net.state_dict().items():
+        assert torch.equal(value, before[key]), f'pose network {key} changed during training'
+    assert not any(key.startswith('pose.') for key in model.state_dict())
