@@ -1,9 +1,11 @@
 """PDFENet end to end on the synthetic SYSU-layout set: tools/train.py and tools/test.py with
-cached and with online heatmaps, and the frozen pose network during training."""
+cached and with online heatmaps, the ADMG visualisation tool, and the frozen pose network."""
+import glob
 import json
 import os
 import os.path as osp
 
+import cv2
 import pytest
 import torch
 from mmengine.config import Config
@@ -70,6 +72,16 @@ def test_train_and_test_tools(workspace, config):
              '--out', out, cwd=workspace)
     metrics = json.load(open(out))
     assert 0 <= metrics['sysu/all-single/R1'] <= 100 and 'sysu/indoor-multi/mAP' in metrics
+
+    if config == CACHED:  # the ADMG visualisation of the trained checkpoint (Fig. 2)
+        images = sorted(glob.glob(str(workspace / 'data/synthetic_sysu_mm01/cam*/*/*.jpg')))[:2]
+        run_tool(osp.join(REPO, 'tools/analysis_tools/visualize_admg.py'), cfg, checkpoint,
+                 '--images', *images, '--modalities', 'visible', '--out-dir', 'vis',
+                 cwd=workspace)
+        pngs = sorted(glob.glob(str(workspace / 'vis/*_admg.png')))
+        assert len(pngs) == 2
+        figure = cv2.imread(pngs[0])
+        assert figure is not None and figure.shape[1] > figure.shape[0] and figure.std() > 0
 
 
 def test_online_pose_network_stays_frozen(workspace, monkeypatch):
