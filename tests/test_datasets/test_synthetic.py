@@ -159,6 +159,10 @@ def test_counts_reproduce_the_real_counts_on_a_subset(tmp_path):
     assert read_ids(osp.join(root, 'exp', 'val_id.txt')) == split['val'][:1]
     assert read_ids(osp.join(root, 'exp', 'test_id.txt')) == split['test'][:2]
     assert cv2.imread(osp.join(root, result['image_paths'][0])).shape == (32, 16, 3)
+    with pytest.raises(ValueError, match='leaves no val id'):
+        make_synthetic_sysu_mm01(str(tmp_path / 'no_val'), size=(32, 16), counts=counts,
+                                 train_ids=train_ids, test_ids=test_ids,
+                                 only_ids=split['train'][:1] + split['test'][:1])
 
 
 def hog_features(paths):

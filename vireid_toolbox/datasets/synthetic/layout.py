@@ -283,6 +283,10 @@ def make_synthetic_sysu_mm01(out_dir: str,
         keep = set(only_ids)
         counts = {key: n for key, n in counts.items() if key[1] in keep}
         split = {name: [pid for pid in ids if pid in keep] for name, ids in split.items()}
+        empty = [name for name, ids in split.items() if not ids]
+        if empty:
+            raise ValueError(f'only_ids={sorted(keep)} leaves no {" / ".join(empty)} id; the '
+                             'SYSU-MM01 layout lists ids in train, val and test')
     _prepare_out_dir(out_dir, _SYSU_TREE, overwrite)
     pids = sorted({pid for (_, pid), n in counts.items() if n > 0})
     people = dict(zip(pids, sample_identities(pids, np.random.default_rng([seed, _IDENTITIES]))))
