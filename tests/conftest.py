@@ -53,3 +53,29 @@ def run_tool(*args, check=True, timeout=900, cwd=None):
         raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n'
                              f'--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}')
     return proc
+
+
+@pytest.fixture(scope='session')
+def tiny_sysu_root(tmp_path_factory):
+    """A very small SYSU-layout set (4 train ids, 1 image per camera) for runs of the tools
+    that test plumbing, not learning: one epoch is 4 iterations of 2 ids x 2 x 2 images."""
+    from vireid_toolbox.datasets.synthetic import make_synthetic_sysu_mm01
+    root = str(tmp_path_factory.mktemp('tiny_sysu_mm01'))
+    make_synthetic_sysu_mm01(root, num_ids=7, images_per_camera=1, num_test_ids=2,
+                             num_val_ids=1, size=(64, 32), overwrite=True, seed=1)
+    return root
+
+
+def make_workspace(tmp_path, data_root):
+    """A working directory whose ``data/synthetic_sysu_mm01`` (the synthetic configs'
+    data root) is ``data_root``."""
+    os.makedirs(tmp_path / 'data', exist_ok=True)
+    os.symlink(data_root, tmp_path / 'data' / 'synthetic_sysu_mm01')
+    return tmp_path
+
+
+def write_config(workspace, base_config, body, name=None):
+    """Write a config inheriting ``base_config`` with the overrides ``body``; return its path."""
+    path = workspace / (name or 'derived_' + osp.basename(base_config))
+    path.write_text(f'_base_ = {base_config!r}\n{body}')
+    return str(path)

@@ -7,6 +7,8 @@ default_hooks = dict(
     # keeps the latest checkpoints and the best one by the first metric key (e.g. sysu/all-single/R1)
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # augmentation randomness as a function of (seed, epoch): resumed runs repeat uninterrupted ones
+    epoch_seed=dict(type='EpochSeedHook'),
 )
 
 env_cfg = dict(
