@@ -1,6 +1,6 @@
 # PDFENet on SYSU-MM01 with the pose model run online on every batch (model.pose =
 # MMPoseHeatmaps, the frozen HRNet-w32 of `pose_model`) instead of a pose cache: the same maps,
-# no extraction step, several times the step cost (tools/analysis_tools/benchmark_step_time.py).
+# no extraction step, a costlier step (1.37x the cached one measured on CPU, see README "Cost").
 _base_ = './pdfenet_r50_1xb64-240e_sysu-mm01-384x128.py'
 
 model = dict(pose={{_base_.pose_model}})
