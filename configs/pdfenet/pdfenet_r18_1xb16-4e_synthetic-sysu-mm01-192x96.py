@@ -10,7 +10,7 @@ _base_ = [
 model = dict(
     backbone=dict(depth=18, init_cfg=None),
     neck=dict(in_channels=512),
-    head=dict(in_channels=512, num_classes=32))  # the default set's 24 train + 8 val ids
+    head=dict(in_channels=512, num_classes=24))  # the default set's 16 train + 8 val ids
 
 train_cfg = dict(max_epochs=4, val_interval=2)
 default_hooks = dict(logger=dict(interval=5))
