@@ -7,4 +7,4 @@ _base_ = [
 
 model = dict(head=dict(num_classes=206, loss=dict(alpha=3.0, beta=6.0)))
 
-train_dataloader = dict(batch_size=64, sampler=dict(num_ids=8, num_instances=4))
+train_dataloader = dict(batch_size=64, sampler=dict(batch_size=64, num_ids=8, num_instances=4))

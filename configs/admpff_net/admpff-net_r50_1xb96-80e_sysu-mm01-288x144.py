@@ -5,4 +5,4 @@ _base_ = [
     '../_base_/schedules/sgd_warmup-80e.py', '../_base_/default_runtime.py'
 ]
 
-train_dataloader = dict(batch_size=96, sampler=dict(num_ids=6, num_instances=8))
+train_dataloader = dict(batch_size=96, sampler=dict(batch_size=96, num_ids=6, num_instances=8))

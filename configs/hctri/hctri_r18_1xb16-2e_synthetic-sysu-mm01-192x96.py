@@ -8,9 +8,9 @@ _base_ = [
 model = dict(
     backbone=dict(depth=18, init_cfg=None),
     neck=dict(in_channels=512),
-    head=dict(num_classes=24))
+    head=dict(num_classes=32))  # the default set's 24 train + 8 val ids
 
-train_dataloader = dict(batch_size=16, sampler=dict(num_ids=4, num_instances=2))
+train_dataloader = dict(batch_size=16, sampler=dict(batch_size=16, num_ids=4, num_instances=2))
 optim_wrapper = dict(
     optimizer=dict(nesterov=True), paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 train_cfg = dict(max_epochs=2, val_interval=1)

@@ -12,7 +12,7 @@ model = dict(
         id_loss=dict(type='CrossEntropyLabelSmoothLoss', epsilon=0.1),
         strip_triplet_weight=2.0))
 
-train_dataloader = dict(batch_size=64, sampler=dict(num_ids=8, num_instances=4))
+train_dataloader = dict(batch_size=64, sampler=dict(batch_size=64, num_ids=8, num_instances=4))
 
 optim_wrapper = dict(
     optimizer=dict(nesterov=True), paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))

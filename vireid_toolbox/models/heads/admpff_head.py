@@ -27,8 +27,9 @@ class ADMPFFHead(BaseModule):
     """Identity classifiers of ADMPFF-Net and its multi-granularity joint loss.
 
     Every strip of the two mGFD branches ("Separate local-3/6"), every
-    branch's global feature (its strips concatenated, "Global 3/6", SPEC) and
-    the LIE feature get their own classifier; :class:`MultiGranularityJointLoss`
+    branch's global feature ("Global 3/6") and the LIE feature get their own
+    classifier. A global feature is its branch's strips concatenated, as SPEC
+    fixes it (Table 2 prints 512 dims for it); :class:`MultiGranularityJointLoss`
     combines their identity and triplet losses. The test feature is eq. (3):
     ``concat(local-3 strips, local-6 strips, enhanced)`` = 10 x 512 by
     default.
