@@ -8,7 +8,7 @@ _base_ = [
 model = dict(
     backbone=dict(depth=18, init_cfg=None),
     neck=dict(in_channels=512),
-    head=dict(num_classes=32))  # the default set's 24 train + 8 val ids
+    head=dict(num_classes=24))  # the default set's 16 train + 8 val ids
 
 train_dataloader = dict(batch_size=16, sampler=dict(batch_size=16, num_ids=4, num_instances=2))
 optim_wrapper = dict(

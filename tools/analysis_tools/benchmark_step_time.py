@@ -80,7 +80,8 @@ def main():
         mean = statistics.mean(durations)
         spread = statistics.stdev(durations) if len(durations) > 1 else 0.0
         means.append(mean)
-        print(f'{path}: {mean * 1000:.0f} ± {spread * 1000:.0f} ms/step over {len(durations)} steps')
+        print(f'{path}: {mean * 1000:.0f} ± {spread * 1000:.0f} ms/step '
+              f'over {len(durations)} steps')
     print(f'ratio candidate / baseline: {means[1] / means[0]:.2f}')
 
 

@@ -118,6 +118,16 @@ def test_pretrained_weights_reach_every_copy(tmp_path):
     for branch in backbone.duplicated:
         torch.testing.assert_close(branch[1][0].downsample[0].weight,
                                    state['layer4.0.downsample.0.weight'])
+    # the Runner's path: init_weights of the whole model reaches the backbone's loader
+    model = MODELS.build(dict(
+        type='VIReIDModel',
+        backbone=dict(type='DualStreamResNet', depth=18,
+                      init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint))),
+        neck=dict(type='PartPoolingNeck', in_channels=512, out_channels=8),
+        head=dict(type='HcTriHead', num_classes=3, in_channels=8)))
+    model.init_weights()
+    for stages in model.backbone.specific:
+        torch.testing.assert_close(stages[1][0].conv1.weight, state['layer1.0.conv1.weight'])
     wrong_depth = DualStreamResNet(depth=34, init_cfg=dict(type='Pretrained',
                                                            checkpoint=str(checkpoint)))
     with pytest.raises(ValueError, match='resnet18.pth does not fit stage'):

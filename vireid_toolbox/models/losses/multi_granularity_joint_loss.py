@@ -79,7 +79,8 @@ class MultiGranularityJointLoss(nn.Module):
     def part_losses(self, parts: PartPrediction, labels: torch.Tensor,
                     modalities: torch.Tensor):
         """Sums over the parts of the identity and the triplet loss."""
-        loss_id = sum(self.id_loss(parts.logits[:, i], labels) for i in range(parts.logits.shape[1]))
+        loss_id = sum(
+            self.id_loss(parts.logits[:, i], labels) for i in range(parts.logits.shape[1]))
         loss_tri = sum(
             self.triplet_loss(parts.feats[:, i], labels, modalities)
             for i in range(parts.feats.shape[1]))

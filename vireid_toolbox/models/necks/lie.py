@@ -59,7 +59,8 @@ class LIE(BaseModule):
         self.region = check_region(region)
         self.pooling = pooling
         self.out_channels = out_channels
-        self.attention = nn.Conv2d(in_channels, 1, kernel_size=1) if pooling == 'attention' else None
+        self.attention = (nn.Conv2d(in_channels, 1, kernel_size=1)
+                          if pooling == 'attention' else None)
         self.reduction = conv_bn_relu(in_channels, out_channels)
 
     def attention_pool(self, x: torch.Tensor) -> torch.Tensor:

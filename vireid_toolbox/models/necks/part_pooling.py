@@ -1,4 +1,4 @@
-"""Horizontal strips of a feature map: boundaries from ratios, pooling and the per-strip embedding."""
+"""Horizontal strips of a feature map: boundaries from ratios, pooling, per-strip embedding."""
 import math
 from typing import List, Optional, Sequence, Tuple, Union
 
