@@ -1,0 +1,142 @@
+"""tools/slurm_train.sh and tools/slurm_test.sh against a real single-node Slurm.
+
+``tests/slurm/setup_slurm.sh`` installs (when missing) and starts munge, slurmctld and slurmd
+on this machine; the same tiny config is then trained with 2 CPU tasks through ``srun`` and
+through ``torchrun`` (``tools/dist_train.sh``), and both must end with identical weights and
+identical validation metrics.
+"""
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import REPO, make_workspace, tool_env, write_config
+from vireid_toolbox.utils import allow_mmengine_checkpoint_types
+
+SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
+PARTITION = 'debug'
+# setup_slurm.sh's exit status when Slurm is missing and cannot be installed on this machine
+CANNOT_INSTALL = 3
+# one epoch of 3 iterations per rank and a validation at its end, deterministic kernels;
+# 96x48 inputs (6 feature rows for the 6 stripes) with the random crop and flip kept, so that
+# both launchers must also seed the augmentation of each rank the same way
+TINY_RUN = """
+scale = (48, 96)
+train_pipeline = [dict(type='LoadReIDImage'), dict(type='ReIDResize', scale=scale),
+                  dict(type='ReIDPadCrop', padding=4), dict(type='ReIDRandomFlip', prob=0.5),
+                  dict(type='PackReIDInputs')]
+test_pipeline = [dict(type='LoadReIDImage'), dict(type='ReIDResize', scale=scale),
+                 dict(type='PackReIDInputs')]
+train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        sampler=dict(batch_size=8, num_ids=2, num_instances=2),
+                        dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(num_trials=2)
+test_evaluator = dict(num_trials=2)
+train_cfg = dict(max_epochs=1, val_interval=1)
+randomness = dict(seed=0, deterministic=True)
+default_hooks = dict(logger=dict(interval=1))
+# Without it each rank validates with its own BatchNorm running statistics (mmengine's DDP
+# wrapper does not broadcast buffers) while the checkpoint holds rank 0's: the validation
+# metrics then differ from test.py's on that checkpoint. Averaging the buffers at the end of
+# each epoch (before the checkpoint is written) makes them agree.
+custom_hooks = [dict(type='SyncBuffersHook')]
+"""
+
+
+@pytest.fixture(scope='session')
+def slurm_cluster():
+    """Run setup_slurm.sh (idempotent); skip only when Slurm cannot be installed here."""
+    start = time.monotonic()
+    proc = subprocess.run(['bash', SETUP], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=600)
+    if proc.returncode == CANNOT_INSTALL:
+        pytest.skip(f'Slurm cannot be installed on this machine: {proc.stderr.strip()}')
+    assert proc.returncode == 0, f'setup_slurm.sh failed:\n{proc.stdout}\n{proc.stderr}'
+    print(f'setup_slurm.sh took {time.monotonic() - start:.1f}s')
+    return PARTITION
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def launch(script, *args, cwd, **extra_env):
+    """Run ``bash tools/<script> args`` in ``cwd``; return its stdout + stderr."""
+    env = tool_env()
+    env.update(PYTHON=sys.executable, **extra_env)
+    proc = subprocess.run(['bash', osp.join(REPO, 'tools', script), *args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f'{script} exited {proc.returncode}\n{log[-6000:]}'
+    return log
+
+
+def scalars(work_dir):
+    """The training losses (by step) and validation metrics that rank 0 logged."""
+    (run,) = [d for d in os.listdir(work_dir) if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                                                       'scalars.json'))]
+    losses, metrics = {}, {}
+    with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
+        for record in map(json.loads, f):
+            if 'loss' in record:
+                losses[record['step']] = record['loss']
+            metrics.update({k: v for k, v in record.items() if k.startswith('sysu/')})
+    return losses, metrics
+
+
+def weights(path):
+    allow_mmengine_checkpoint_types()
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
+    workspace = make_workspace(tmp_path, tiny_sysu_root)
+    config = write_config(workspace, HCTRI, TINY_RUN, name='tiny_slurm.py')
+    slurm_dir, torchrun_dir = str(workspace / 'slurm'), str(workspace / 'torchrun')
+    job_name = f'vireid-test-{os.getpid()}'
+
+    slurm_log = launch('slurm_train.sh', slurm_cluster, job_name, config, slurm_dir,
+                       cwd=workspace, GPUS='2', GPUS_PER_NODE='0', CPUS_PER_TASK='1',
+                       SRUN_ARGS='--time=10 --immediate=120', MASTER_PORT=str(free_port()))
+    torchrun_log = launch('dist_train.sh', config, '2', '--work-dir', torchrun_dir,
+                          cwd=workspace, PORT=str(free_port()))
+
+    # a real Slurm job with 2 tasks ran the training as one 2-process gloo group
+    job = subprocess.run(['scontrol', '-o', 'show', 'job'], capture_output=True, text=True).stdout
+    (record,) = [line for line in job.splitlines() if f'JobName={job_name} ' in line]
+    assert 'JobState=COMPLETED' in record and 'NumTasks=2 ' in record, record
+    assert f'--job-name={job_name}' in slurm_log
+    for log, launcher in ((slurm_log, 'slurm'), (torchrun_log, 'pytorch')):
+        assert f'Distributed launcher: {launcher}' in log
+        assert 'Distributed training: True' in log and 'GPU number: 2' in log
+        assert 'Epoch(train) [1][3/3]' in log  # 5 batches rounded up to 6 for 2 ranks
+
+    slurm_losses, slurm_metrics = scalars(slurm_dir)
+    torchrun_losses, torchrun_metrics = scalars(torchrun_dir)
+    assert sorted(slurm_losses) == [1, 2, 3] and slurm_losses == torchrun_losses
+    assert 'sysu/all-single/R1' in slurm_metrics and slurm_metrics == torchrun_metrics
+    expected = weights(osp.join(torchrun_dir, 'epoch_1.pth'))
+    actual = weights(osp.join(slurm_dir, 'epoch_1.pth'))
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        assert torch.equal(expected[key], actual[key]), f'{key} differs between srun and torchrun'
+
+    # slurm_test.sh with 2 tasks reproduces the validation metrics of the same checkpoint
+    out = str(workspace / 'slurm_test.json')
+    launch('slurm_test.sh', slurm_cluster, job_name + '-test', config,
+           osp.join(slurm_dir, 'epoch_1.pth'), '--work-dir', str(workspace / 'slurm_test'),
+           '--out', out, cwd=workspace, GPUS='2', GPUS_PER_NODE='0', CPUS_PER_TASK='1',
+           SRUN_ARGS='--time=10 --immediate=120', MASTER_PORT=str(free_port()))
+    with open(out) as f:
+        assert json.load(f) == pytest.approx(slurm_metrics)
