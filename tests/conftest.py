@@ -32,7 +32,7 @@ def synthetic_sysu_root(tmp_path_factory):
     from vireid_toolbox.datasets.synthetic import make_synthetic_sysu_mm01
     root = str(tmp_path_factory.mktemp('synthetic_sysu_mm01'))
     make_synthetic_sysu_mm01(root, num_ids=12, images_per_camera=3, num_test_ids=4,
-                             num_val_ids=0, size=(128, 64), overwrite=True, seed=0)
+                             num_val_ids=1, size=(128, 64), overwrite=True, seed=0)
     return root
 
 
