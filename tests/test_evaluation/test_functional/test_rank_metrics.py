@@ -169,6 +169,75 @@ def test_agrees_with_loop_reference_on_tied_distances():
                            ignore_same_id_same_cam=True)
 
 
+@pytest.mark.parametrize('layout', ['interleaved', 'grouped', 'grouped_descending'])
+def test_agrees_with_loop_reference_on_float32_rounding_ties(monkeypatch, layout):
+    # 1 - cos in float32 near 1: values on a 2**-20 grid, so many exact ties, as at the real scale
+    rng = np.random.default_rng(3)
+    monkeypatch.setattr(rank_metrics_module, '_CHUNK_ELEMENTS', 700)
+    num_q, num_g = 50, 90
+    g_ids = rng.integers(0, 8, num_g)
+    if layout != 'interleaved':
+        g_ids = np.sort(g_ids)[::-1 if layout == 'grouped_descending' else 1]
+    q_ids, q_cams, g_cams = rng.integers(0, 8, num_q), rng.choice([3, 6], num_q), rng.choice(
+        [1, 2, 4, 5], num_g)
+    dist = (1 - rng.integers(-40, 40, (num_q, num_g)) * 2.0**-20).astype(np.float32)
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, cmc_mode='standard', max_rank=30)
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, ignore_cam_pairs=(),
+                       ignore_same_id_same_cam=True)
+
+
+def test_exact_when_values_span_many_orders_of_magnitude():
+    # rows are searched in one array shifted by row: tiny values merge there and must be recounted
+    rng = np.random.default_rng(4)
+    num_q, num_g = 30, 70
+    scale = 10.0**rng.integers(-30, 15, (num_q, num_g))
+    dist = rng.random((num_q, num_g)) * scale * rng.choice([-1, 1], (num_q, num_g))
+    dist[:, :5] = rng.choice([0.0, -0.0, 1e-300, -1e-300], (num_q, 5))
+    q_ids, g_ids = rng.integers(0, 5, num_q), rng.integers(0, 5, num_g)
+    q_cams, g_cams = rng.choice([3, 6], num_q), rng.choice([1, 2, 3], num_g)
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, cmc_mode='standard')
+    # a range too wide to shift rows apart in float64
+    dist[:, 5:8] = rng.choice([-1.5e308, 1.5e308], (num_q, 3))
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, ignore_cam_pairs=(),
+                       ignore_same_id_same_cam=True)
+
+
+@pytest.mark.parametrize('threads', [1, 3])
+def test_result_does_not_depend_on_threads_or_chunks(monkeypatch, threads):
+    rng = np.random.default_rng(5)
+    dist = rng.random((41, 37)).astype(np.float32)
+    args = (dist, rng.integers(0, 6, 41), rng.integers(0, 6, 37), rng.choice([3, 6], 41),
+            rng.choice([1, 2], 37))
+    expected = rank_metrics(*args)
+    monkeypatch.setattr(rank_metrics_module, '_CHUNK_ELEMENTS', 100)
+    monkeypatch.setattr(rank_metrics_module.torch, 'get_num_threads', lambda: threads)
+    out = rank_metrics(*args)
+    np.testing.assert_allclose(out['cmc'], expected['cmc'], rtol=0, atol=1e-12)
+    assert out['mAP'] == pytest.approx(expected['mAP'], abs=1e-12)
+    assert out['mINP'] == pytest.approx(expected['mINP'], abs=1e-12)
+
+
+def test_queries_whose_whole_gallery_is_ignored_are_skipped():
+    dist = np.array([[0.1, 0.2], [0.2, 0.1]])
+    # the cam-3 query sees only cam-2 items: skipped; the cam-6 query finds its match second
+    out = rank_metrics(dist, [1, 1], [2, 1], [3, 6], [2, 2], max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [1, 1])
+    assert out['mAP'] == pytest.approx(1.0)
+    out = rank_metrics(dist, [1, 1], [2, 1], [3, 6], [2, 2], cmc_mode='standard', max_rank=2)
+    np.testing.assert_allclose(out['cmc'], [1, 1])
+
+
+@pytest.mark.parametrize('dtype', [np.int64, np.float16])
+def test_other_dtypes_rank_as_float64(dtype):
+    dist = np.array([[3, 1, 2], [1, 2, 3]])
+    out = rank_metrics(dist.astype(dtype), [1, 2], [2, 1, 2], ignore_cam_pairs=())
+    expected = rank_metrics(dist.astype(np.float64), [1, 2], [2, 1, 2], ignore_cam_pairs=())
+    np.testing.assert_allclose(out['cmc'], expected['cmc'])
+    assert out['mAP'] == expected['mAP']
+
+
 def test_accepts_tensors():
     rng = np.random.default_rng(2)
     dist = rng.random((6, 8))

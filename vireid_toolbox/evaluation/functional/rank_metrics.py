@@ -19,15 +19,29 @@ The semantics are those of the community's cross-modality reference code
   hardest positive;
 * queries without any (non-ignored) true match are skipped.
 
-Only the ranks of the true matches are needed: every row is sorted by value
-(no index bookkeeping) and each match's distance is located in its sorted
-row by a batched binary search, which gives its rank; the deduplicated CMC
-rank counts the identities whose nearest item comes before the first match.
-Rows where a distance equals a match's distance exactly are recounted with
-an explicit index tie-break. The work is chunked over queries to bound the
-memory.
+Only the ranks of the true matches are needed, so no index sort is done:
+
+* deduplicated CMC: the query identity's rank in the deduplicated ranking is
+  1 + the number of other identities whose nearest (non-ignored) item is
+  nearer than the query identity's nearest one (per-identity minima, one
+  reduction over each identity's columns); exact ties are broken by the
+  gallery index of the items achieving the minima;
+* mAP / mINP: every row is sorted by value only and each match's distance is
+  located in its sorted row by a batched binary search, which counts the
+  items nearer than the match; the few matches whose distance occurs more
+  than once in the row get an exact index tie-break;
+* the camera rule is applied by grouping the queries by the gallery columns
+  it keeps for them (SYSU-MM01: cam-3 queries, cam-6 queries): the ignored
+  columns are left out of the group's matrix; items of the query's identity
+  and camera (LLCM) get an infinite distance, so they are never nearer than
+  a match and are never matches.
+
+The work is chunked over queries, which bounds the memory, and the chunks
+are evaluated by ``torch.get_num_threads()`` threads (numpy releases the GIL
+while it sorts and reduces).
 """
-from typing import Dict, Optional, Sequence, Tuple, Union
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -35,8 +49,8 @@ import torch
 ArrayLike = Union[np.ndarray, torch.Tensor, Sequence]
 
 CMC_MODES = ('unique', 'standard')
-_CHUNK_ELEMENTS = 1 << 22
-"""Distance entries handled at once (about 32 MiB per float64 working array)."""
+_CHUNK_ELEMENTS = 1 << 20
+"""Distance entries one thread handles at once (4 MiB per float32 working array)."""
 
 
 def _as_numpy(value, name: str) -> np.ndarray:
@@ -64,7 +78,7 @@ def _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max
     if distmat.ndim != 2 or 0 in distmat.shape:
         raise ValueError(f'distmat must be a non-empty 2-D (queries x gallery) array, '
                          f'got shape {distmat.shape}')
-    if not np.issubdtype(distmat.dtype, np.floating):
+    if distmat.dtype not in (np.float32, np.float64):
         distmat = distmat.astype(np.float64)
     if not np.isfinite(distmat).all():
         raise ValueError('distmat holds NaN or infinite values')
@@ -93,116 +107,218 @@ def _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max
 
 
 class _GalleryByIdentity:
-    """The gallery columns regrouped so that every identity is contiguous.
+    """Where every identity's items are in the gallery columns.
 
-    The regrouping is stable, so inside an identity the columns keep their
-    original (tie-breaking) order.
+    The columns are never reordered (a column's index is its tie-break):
+    per-identity reductions run over the runs of equal consecutive ids, then
+    merge the runs of each identity, which is a no-op when the gallery is
+    grouped by identity (as the protocols' draws are).
     """
 
-    def __init__(self, gallery_ids: np.ndarray, gallery_cams: Optional[np.ndarray]):
-        self.ids, inverse = np.unique(gallery_ids, return_inverse=True)
-        self.order = np.argsort(inverse, kind='stable')
-        self.count = np.bincount(inverse, minlength=len(self.ids))
+    def __init__(self, gallery_ids: np.ndarray):
+        self.ids, column_id = np.unique(gallery_ids, return_inverse=True)
+        column_id = column_id.reshape(-1)
+        self.members = np.argsort(column_id, kind='stable')
+        """Columns of identity 0 in ascending order, then of identity 1, ..."""
+        self.count = np.bincount(column_id, minlength=len(self.ids))
         self.start = np.concatenate(([0], np.cumsum(self.count)[:-1]))
-        self.cams = None if gallery_cams is None else gallery_cams[self.order]
+        self.run_starts = np.flatnonzero(np.diff(column_id, prepend=-1))
+        run_ids = column_id[self.run_starts]
+        if np.array_equal(run_ids, np.arange(len(self.ids))):
+            self.run_order = None  # one run per identity, in identity order
+        else:
+            self.run_order = np.argsort(run_ids, kind='stable')
+            self.run_group_starts = np.searchsorted(run_ids[self.run_order],
+                                                    np.arange(len(self.ids)))
 
     def index_of(self, query_ids: np.ndarray) -> np.ndarray:
         """Identity index of every query id in the gallery, -1 when absent."""
         pos = np.searchsorted(self.ids, query_ids).clip(max=len(self.ids) - 1)
         return np.where(self.ids[pos] == query_ids, pos, -1)
 
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        """``ufunc`` (e.g. ``np.minimum``) of ``values`` (``n x G``) over each identity's columns.
 
-def _counted_ranks(dist: np.ndarray, thresholds: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """Per row, how many entries of ``dist`` are <= / < each threshold.
-
-    The rows are sorted by value only (no index bookkeeping), then every
-    threshold is located in its sorted row by a batched binary search.
-
-    Returns:
-        tuple: ``(le, lt)`` with ``le[i, j] = #{g: dist[i, g] <= thresholds[i, j]}``
-        and ``lt`` the same with ``<``.
-    """
-    rows = torch.from_numpy(np.sort(dist, axis=1))
-    thr = torch.from_numpy(np.ascontiguousarray(thresholds))
-    le = torch.searchsorted(rows, thr, right=True).numpy()
-    lt = torch.searchsorted(rows, thr, right=False).numpy()
-    return le, lt
+        Returns:
+            np.ndarray: ``n x num_ids``, identities in ``self.ids`` order.
+        """
+        out = ufunc.reduceat(values, self.run_starts, axis=1)
+        if self.run_order is not None:
+            out = ufunc.reduceat(out[:, self.run_order], self.run_group_starts, axis=1)
+        return out
 
 
-def _exact_ranks(dist: np.ndarray, thresholds: np.ndarray, thr_cols: np.ndarray,
-                 col_rank: np.ndarray) -> np.ndarray:
-    """Stable ranks of the matches by explicit comparison (rows with exact ties).
-
-    ``col_rank`` gives each column's tie-break order (its original gallery index).
-    """
-    ranks = np.empty(thresholds.shape, dtype=np.int64)
-    step = max(1, _CHUNK_ELEMENTS // max(1, dist.shape[1] * thresholds.shape[1]))
-    for s in range(0, dist.shape[0], step):
-        d = dist[s:s + step, None, :]
-        t = thresholds[s:s + step, :, None]
-        earlier = col_rank[None, None, :] <= col_rank[thr_cols[s:s + step]][:, :, None]
-        ranks[s:s + step] = ((d < t) | ((d == t) & earlier)).sum(axis=2)
-    return ranks
-
-
-def _evaluate_chunk(dist, q_ids_idx, q_cams, gallery, pairs, ignore_same_id_same_cam,
-                    cmc_mode):
-    """Ranks of the matches and of the first match for one chunk of queries.
+def _camera_groups(num_q: int, num_g: int, query_cams: Optional[np.ndarray],
+                   gallery_cams: Optional[np.ndarray],
+                   pairs: Tuple[Tuple[int, int], ...]) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """The queries grouped by the gallery columns that the camera rule keeps for them.
 
     Returns:
-        tuple: ``(num_pos, match_ranks, first_rank)``: the number of kept true
-        matches, their 1-based ranks in the kept raw ranking (ascending,
-        ``num_rows x max_matches``, padded) and the CMC rank of the first
-        match (in the identity-deduplicated ranking when ``cmc_mode='unique'``).
+        list: ``(query rows, kept gallery columns)`` pairs, both ascending;
+        every query is in exactly one group.
     """
-    num_rows = dist.shape[0]
-    rows = np.arange(num_rows)
-    for cam_q, cam_g in pairs:
-        hit_rows = np.flatnonzero(q_cams == cam_q)
-        hit_cols = np.flatnonzero(gallery.cams == cam_g)
-        if hit_rows.size and hit_cols.size:
-            dist[np.ix_(hit_rows, hit_cols)] = np.inf
+    if not pairs:
+        return [(np.arange(num_q), np.arange(num_g))]
+    cams, query_class = np.unique(query_cams, return_inverse=True)
+    query_class = query_class.reshape(-1)
+    groups = {}
+    for k, cam in enumerate(cams):
+        ignored = np.zeros(num_g, dtype=bool)
+        for cam_q, cam_g in pairs:
+            if cam_q == cam:
+                ignored |= gallery_cams == cam_g
+        rows, _ = groups.setdefault(ignored.tobytes(), ([], np.flatnonzero(~ignored)))
+        rows.append(np.flatnonzero(query_class == k))
+    return [(np.sort(np.concatenate(rows)), cols) for rows, cols in groups.values()]
 
-    max_pos = int(gallery.count.max())
-    slots = np.arange(max_pos)
-    has_id = q_ids_idx >= 0
-    count = np.where(has_id, gallery.count[q_ids_idx], 0)
-    in_id = slots[None, :] < count[:, None]
-    cols = np.where(in_id, gallery.start[q_ids_idx][:, None] + slots[None, :], 0)
-    thresholds = np.where(in_id, dist[rows[:, None], cols], np.inf)
-    if ignore_same_id_same_cam:
-        same_cam = in_id & (gallery.cams[cols] == q_cams[:, None])
-        dist[rows[:, None].repeat(max_pos, 1)[same_cam], cols[same_cam]] = np.inf
-        thresholds[same_cam] = np.inf
 
-    sort = np.argsort(thresholds, axis=1, kind='stable')
-    thresholds = np.take_along_axis(thresholds, sort, axis=1)
-    cols = np.take_along_axis(cols, sort, axis=1)
-    num_pos = np.isfinite(thresholds).sum(axis=1)
+class _GroupEvaluator:
+    """Evaluates chunks of one group of queries, which all keep the same gallery columns.
 
-    match_ranks, below = _counted_ranks(dist, thresholds)
-    # without exact ties every match equals only itself: le - lt == 1
-    tied = ((match_ranks - below != 1) & np.isfinite(thresholds)).any(axis=1)
-    tied_rows = np.flatnonzero(tied)
-    col_rank = gallery.order  # original gallery index of every regrouped column
-    if tied_rows.size:
-        match_ranks[tied_rows] = _exact_ranks(dist[tied_rows], thresholds[tied_rows],
-                                              cols[tied_rows], col_rank)
+    Args:
+        distmat (np.ndarray): ``Q x G`` float32 / float64 distances (read only).
+        rows (np.ndarray): The group's queries.
+        cols (np.ndarray): The gallery columns kept for them (ascending, so
+            that their position breaks ties as the gallery index does).
+        query_ids, gallery_ids (np.ndarray): Identity labels.
+        same_id_same_cam (tuple, optional): ``(query_cams, gallery_cams)`` when
+            items sharing the query's identity and camera are ignored.
+        cmc_mode (str): 'unique' or 'standard'.
+        max_rank (int): Length of the CMC.
+    """
 
-    if cmc_mode == 'standard':
-        return num_pos, match_ranks, match_ranks[:, 0]
+    def __init__(self, distmat, rows, cols, query_ids, gallery_ids, same_id_same_cam, cmc_mode,
+                 max_rank):
+        self.distmat = distmat
+        self.rows = rows
+        self.cols = None if len(cols) == distmat.shape[1] else cols
+        self.gallery = _GalleryByIdentity(gallery_ids[cols])
+        self.query_id_index = self.gallery.index_of(query_ids[rows])
+        self.same_id_same_cam = None if same_id_same_cam is None else (
+            same_id_same_cam[0][rows], same_id_same_cam[1][cols])
+        self.cmc_mode = cmc_mode
+        self.max_rank = max_rank
+        self.columns = np.arange(len(cols))
 
-    # deduplicated ranking: one more rank per identity met before the first match
-    first = thresholds[:, :1]
-    id_min = np.minimum.reduceat(dist, gallery.start, axis=1)
-    first_rank = (id_min < first).sum(axis=1) + 1
-    if tied_rows.size:
-        d = dist[tied_rows]
-        t = first[tied_rows]
-        earlier = col_rank[None, :] < col_rank[cols[tied_rows, :1]]
-        before = (d < t) | ((d == t) & earlier)
-        first_rank[tied_rows] = np.logical_or.reduceat(before, gallery.start, axis=1).sum(1) + 1
-    return num_pos, match_ranks, first_rank
+    def __call__(self, chunk: slice) -> Tuple[int, float, float, np.ndarray]:
+        """Sums over the queries ``rows[chunk]`` that have a match.
+
+        Returns:
+            tuple: ``(num_valid, sum of AP, sum of INP, histogram of the CMC
+            ranks, clipped to max_rank + 1)``.
+        """
+        dist = self.distmat[self.rows[chunk]]
+        if self.cols is not None:
+            dist = np.take(dist, self.cols, axis=1)
+        thresholds, cols = self._match_distances(dist, chunk)
+        num_pos = np.isfinite(thresholds).sum(axis=1)
+        match_ranks = self._match_ranks(dist, thresholds, cols)
+        if self.cmc_mode == 'standard':
+            first_rank = match_ranks[:, 0]
+        else:
+            first_rank = self._unique_first_rank(dist, thresholds[:, :1], cols[:, :1], num_pos)
+
+        valid = num_pos > 0
+        num_pos, match_ranks, first_rank = num_pos[valid], match_ranks[valid], first_rank[valid]
+        is_match = np.arange(match_ranks.shape[1]) < num_pos[:, None]
+        precision = np.arange(1, match_ranks.shape[1] + 1) / match_ranks
+        ap_sum = float(((precision * is_match).sum(axis=1) / num_pos).sum())
+        hardest = match_ranks[np.arange(len(num_pos)), num_pos - 1]
+        inp_sum = float((num_pos / hardest).sum())
+        hist = np.bincount(np.minimum(first_rank, self.max_rank + 1) - 1,
+                           minlength=self.max_rank + 1)
+        return int(valid.sum()), ap_sum, inp_sum, hist
+
+    def _match_distances(self, dist: np.ndarray, chunk: slice) -> Tuple[np.ndarray, np.ndarray]:
+        """Distances and columns of every query's matches, ascending by (distance, column).
+
+        Ignored matches (and padding) have distance +inf: items of the query's
+        identity and camera are set to +inf in ``dist`` when that rule is on.
+        """
+        gallery = self.gallery
+        id_index = self.query_id_index[chunk]
+        slots = np.arange(gallery.count.max())
+        count = np.where(id_index >= 0, gallery.count[id_index], 0)
+        in_id = slots < count[:, None]
+        cols = gallery.members[np.where(in_id, gallery.start[id_index][:, None] + slots, 0)]
+        row_of = np.broadcast_to(np.arange(dist.shape[0])[:, None], cols.shape)
+        if self.same_id_same_cam is not None:
+            query_cams, gallery_cams = self.same_id_same_cam
+            same_cam = in_id & (gallery_cams[cols] == query_cams[chunk][:, None])
+            dist[row_of[same_cam], cols[same_cam]] = np.inf
+        thresholds = np.where(in_id, dist[row_of, cols], np.inf)
+        # the columns of an identity are ascending, so a stable sort orders by (distance, column)
+        order = np.argsort(thresholds, axis=1, kind='stable')
+        return np.take_along_axis(thresholds, order, 1), np.take_along_axis(cols, order, 1)
+
+    def _match_ranks(self, dist: np.ndarray, thresholds: np.ndarray,
+                     cols: np.ndarray) -> np.ndarray:
+        """1-based rank of every match in its query's kept raw ranking (padding: 1).
+
+        The rows are sorted by value and laid end to end in one ascending
+        float64 array (row ``r`` shifted by ``r * stride``; infinite distances
+        first clipped to a finite cap), so one binary search counts, for every
+        match, the items of its row that are nearer. Shifting and clipping
+        can merge values but never reorder them: a count is exact unless the
+        match's value occurs more than once in that array; those matches (the
+        exact ties among them) are recounted directly, with the index
+        tie-break.
+        """
+        finite = np.isfinite(thresholds)
+        ranks = np.ones(thresholds.shape, dtype=np.int64)
+        if not finite.any():
+            return ranks
+        num_rows, num_g = dist.shape
+        sorted_rows = np.sort(dist, axis=1)
+        low, high = float(sorted_rows[:, 0].min()), float(sorted_rows[:, -1].max())
+        if high == np.inf:  # items of the query's identity and camera
+            top = float(thresholds[finite].max())
+            high = top + (top - low) + 1
+            np.minimum(sorted_rows, high, out=sorted_rows)
+        stride = 2.0 * (high - low) or 1.0
+        shiftable = np.isfinite(stride * num_rows)  # else: no shift, every match recounted
+        offsets = np.arange(num_rows) * stride - low if shiftable else np.zeros(num_rows)
+        flat = (sorted_rows + offsets[:, None]).ravel()
+        keys = (np.where(finite, thresholds, sorted_rows[:, :1]) + offsets[:, None]).ravel()
+        nearer = np.searchsorted(flat, keys)  # a key is its match's own entry of flat
+        # the next entry equal too (at the very end: the entry itself; recounting is harmless)
+        repeated = (flat[np.minimum(nearer + 1, flat.size - 1)] == keys) | (not shiftable)
+        ranks[finite] = (nearer.reshape(num_rows, -1) -
+                         np.arange(num_rows)[:, None] * num_g + 1)[finite]
+        tie_rows, tie_slots = np.nonzero(repeated.reshape(num_rows, -1) & finite)
+        step = max(1, _CHUNK_ELEMENTS // num_g)
+        for s in range(0, len(tie_rows), step):
+            r, j = tie_rows[s:s + step], tie_slots[s:s + step]
+            value = thresholds[r, j][:, None]
+            before = (dist[r] < value) | ((dist[r] == value) &
+                                          (self.columns < cols[r, j][:, None]))
+            ranks[r, j] = before.sum(axis=1) + 1
+        return ranks
+
+    def _unique_first_rank(self, dist: np.ndarray, first: np.ndarray, first_col: np.ndarray,
+                           num_pos: np.ndarray) -> np.ndarray:
+        """Rank of the first match in the ranking deduplicated by identity.
+
+        1 + the number of identities whose nearest item comes before the first
+        match: a smaller minimum distance, or an equal one at a smaller column.
+        """
+        id_min = self.gallery.reduce(np.minimum, dist)
+        first_rank = (id_min < first).sum(axis=1) + 1
+        # the query's own identity reaches the minimum; another one reaching it is a tie
+        tied = np.flatnonzero(((id_min == first).sum(axis=1) > 1) & (num_pos > 0))
+        if tied.size:
+            before = (dist[tied] < first[tied]) | ((dist[tied] == first[tied]) &
+                                                   (self.columns < first_col[tied]))
+            first_rank[tied] = self.gallery.reduce(np.logical_or, before).sum(axis=1) + 1
+        return first_rank
+
+
+def _query_chunks(num_q: int, num_g: int, workers: int) -> List[slice]:
+    """Row ranges of about ``_CHUNK_ELEMENTS`` entries, a multiple of ``workers`` of them."""
+    num_chunks = max(workers, -(-num_q * num_g // _CHUNK_ELEMENTS))
+    num_chunks = min(num_q, -(-num_chunks // workers) * workers)
+    bounds = np.linspace(0, num_q, num_chunks + 1).round().astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def rank_metrics(distmat: ArrayLike,
@@ -249,34 +365,21 @@ def rank_metrics(distmat: ArrayLike,
     (distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
      pairs) = _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
                             ignore_cam_pairs, cmc_mode, ignore_same_id_same_cam)
-    gallery = _GalleryByIdentity(gallery_ids, gallery_cams)
-    q_ids_idx = gallery.index_of(query_ids)
-
-    num_q, num_g = distmat.shape
-    step = max(1, _CHUNK_ELEMENTS // num_g)
-    ap_sum = inp_sum = 0.0
-    num_valid = 0
-    cmc_hist = np.zeros(max_rank + 1, dtype=np.int64)
-    for start in range(0, num_q, step):
-        stop = min(start + step, num_q)
-        dist = np.ascontiguousarray(np.take(distmat[start:stop], gallery.order, axis=1))  # edited in place
-        cams = None if query_cams is None else query_cams[start:stop]
-        num_pos, match_ranks, first_rank = _evaluate_chunk(
-            dist, q_ids_idx[start:stop], cams, gallery, pairs, ignore_same_id_same_cam,
-            cmc_mode)
-        valid = num_pos > 0
-        if not valid.any():
-            continue
-        num_pos, match_ranks, first_rank = num_pos[valid], match_ranks[valid], first_rank[valid]
-        is_match = np.arange(match_ranks.shape[1])[None, :] < num_pos[:, None]
-        precision = np.arange(1, match_ranks.shape[1] + 1) / np.maximum(match_ranks, 1)
-        ap_sum += float(((precision * is_match).sum(axis=1) / num_pos).sum())
-        hardest = match_ranks[np.arange(len(num_pos)), num_pos - 1]
-        inp_sum += float((num_pos / hardest).sum())
-        cmc_hist += np.bincount(np.minimum(first_rank, max_rank + 1) - 1, minlength=max_rank + 1)
-        num_valid += int(valid.sum())
+    workers = max(1, torch.get_num_threads())
+    tasks = []
+    for rows, cols in _camera_groups(*distmat.shape, query_cams, gallery_cams, pairs):
+        if len(rows) and len(cols):
+            evaluate = _GroupEvaluator(
+                distmat, rows, cols, query_ids, gallery_ids,
+                (query_cams, gallery_cams) if ignore_same_id_same_cam else None, cmc_mode,
+                max_rank)
+            tasks += [(evaluate, chunk) for chunk in _query_chunks(len(rows), len(cols), workers)]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
+        sums = list(pool.map(lambda task: task[0](task[1]), tasks))
+    num_valid = sum(s[0] for s in sums)
     if num_valid == 0:
         raise ValueError('no query has a true match in the gallery (after the camera rules): '
                          'check that query and gallery identities overlap')
-    cmc = np.cumsum(cmc_hist[:max_rank]) / num_valid
-    return dict(cmc=cmc, mAP=ap_sum / num_valid, mINP=inp_sum / num_valid)
+    cmc = np.cumsum(sum(s[3] for s in sums)[:max_rank]) / num_valid
+    return dict(cmc=cmc, mAP=sum(s[1] for s in sums) / num_valid,
+                mINP=sum(s[2] for s in sums) / num_valid)
