@@ -129,7 +129,7 @@ def draw_ranked_list(query: Image,
         cells.append(draw_cell(image, [f'#{rank}', f'd={distance:.3f}'],
                                match_color(query_id, gallery_id), style))
     cell_w, cell_h = style.cell_size
-    width = len(cells) * cell_w + (len(cells) + 2) * style.gap
+    width = len(cells) * cell_w + (len(cells) + 1) * style.gap  # 3 gaps after the query
     row = np.full((cell_h, width, 3), BACKGROUND, dtype=np.uint8)
     x = 0
     for index, cell in enumerate(cells):
