@@ -3,7 +3,8 @@
 # so that tools/slurm_train.sh can be tested against a real srun.
 #
 # Idempotent: installs slurm-wlm and munge with apt-get only when they are missing, rewrites
-# /etc/slurm/slurm.conf only when it changes (restarting the daemons then), and starts munged,
+# /etc/slurm/slurm.conf only when it changes (restarting the daemons then; a slurm.conf this
+# script did not write is never overwritten), and starts munged,
 # slurmctld and slurmd only when they are not answering. There is no systemd here, so the
 # daemons are started directly. No cgroups: proctrack/linuxproc and task/none.
 # Exits 0 once `sinfo` shows the node idle; 3 when Slurm is missing and cannot be installed here
@@ -19,6 +20,7 @@ RUN_DIR=/run/slurm
 PARTITION=debug
 NODE=localhost
 WAIT_SECONDS=${SLURM_SETUP_WAIT:-60}
+MARKER='# Written by tests/slurm/setup_slurm.sh'  # first line of the slurm.conf written here
 
 die() { echo "setup_slurm.sh: $*" >&2; exit 1; }
 cannot_install() { echo "setup_slurm.sh: $*" >&2; exit 3; }
@@ -30,14 +32,15 @@ install_packages() {
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
-  [[ $(id -u) -eq 0 ]] || cannot_install "Slurm is not installed (missing: ${missing[*]}) and installing it needs root"
-  command -v apt-get >/dev/null 2>&1 || cannot_install "Slurm is not installed (missing: ${missing[*]}) and apt-get is not available"
+  local why="Slurm is not installed (missing: ${missing[*]})"
+  [[ $(id -u) -eq 0 ]] || cannot_install "$why and installing it needs root"
+  command -v apt-get >/dev/null 2>&1 || cannot_install "$why and apt-get is not available"
   say "installing slurm-wlm and munge with apt-get (missing: ${missing[*]})"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update </dev/null >/tmp/setup_slurm_apt.log 2>&1 \
-    || cannot_install "apt-get update failed; see /tmp/setup_slurm_apt.log"
-  apt-get install -y --no-install-recommends slurm-wlm munge </dev/null >>/tmp/setup_slurm_apt.log 2>&1 \
-    || cannot_install "apt-get install slurm-wlm munge failed; see /tmp/setup_slurm_apt.log"
+  local log=/tmp/setup_slurm_apt.log
+  apt-get update </dev/null >$log 2>&1 || cannot_install "apt-get update failed; see $log"
+  apt-get install -y --no-install-recommends slurm-wlm munge </dev/null >>$log 2>&1 \
+    || cannot_install "apt-get install slurm-wlm munge failed; see $log"
 }
 
 start_munge() {
@@ -67,7 +70,7 @@ write_conf() {
   [[ $hw == CPUs=* ]] || die "could not read the node hardware from 'slurmd -C': $hw"
   local new
   new=$(cat <<EOF
-# Written by tests/slurm/setup_slurm.sh: one node, no cgroups, no accounting.
+$MARKER: one node, no cgroups, no accounting.
 ClusterName=vireid-test
 SlurmctldHost=localhost
 SlurmUser=root
@@ -96,6 +99,10 @@ EOF
 )
   mkdir -p "$CONF_DIR" "$STATE_DIR" "$SPOOL_DIR" "$LOG_DIR" "$RUN_DIR"
   if [[ -f $CONF ]] && [[ "$(cat "$CONF")" == "$new" ]]; then return 1; fi
+  if [[ -f $CONF ]] && [[ "$(head -n 1 "$CONF")" != "$MARKER"* ]]; then
+    die "$CONF exists and was not written by this script (a real cluster's?): refusing to" \
+      "overwrite it; run the Slurm test on a machine without its own Slurm configuration"
+  fi
   say "writing $CONF"
   printf '%s\n' "$new" >"$CONF"
   return 0
@@ -144,7 +151,8 @@ wait_idle() {
     esac
     sleep 0.5
   done
-  die "node $NODE is not idle after ${WAIT_SECONDS}s (state: '${state:-no answer}'); see $LOG_DIR/slurmctld.log and $LOG_DIR/slurmd.log"
+  die "node $NODE is not idle after ${WAIT_SECONDS}s (state: '${state:-no answer}');" \
+    "see $LOG_DIR/slurmctld.log and $LOG_DIR/slurmd.log"
 }
 
 export PATH=$PATH:/usr/sbin:/sbin
