@@ -208,7 +208,10 @@ def extract_features(model: nn.Module,
         missing = [path for path in images if not osp.isfile(path)]
         if missing:
             raise UserInputError(f'image {missing[0]} does not exist')
-    cfg = model.cfg
+    cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        raise UserInputError('extract_features: the model carries no config (model.cfg); '
+                             'build it with init_reid_model')
     cached = reads_cached_heatmaps(model)
     if cached and not all(as_paths):
         raise UserInputError('this model reads cached heatmaps (model.pose=CachedHeatmaps): it '
