@@ -9,6 +9,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # augmentation randomness as a function of (seed, epoch): resumed runs repeat uninterrupted ones
     epoch_seed=dict(type='EpochSeedHook'),
+    # mmengine's DDP wrapper does not broadcast buffers: average BatchNorm statistics over the
+    # ranks every epoch, so the checkpoint and every rank's validation use the same model
+    sync_buffers=dict(type='SyncBuffersHook'),
 )
 
 env_cfg = dict(

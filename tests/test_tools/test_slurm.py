@@ -44,11 +44,6 @@ test_evaluator = dict(num_trials=2)
 train_cfg = dict(max_epochs=1, val_interval=1)
 randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(logger=dict(interval=1))
-# Without it each rank validates with its own BatchNorm running statistics (mmengine's DDP
-# wrapper does not broadcast buffers) while the checkpoint holds rank 0's: the validation
-# metrics then differ from test.py's on that checkpoint. Averaging the buffers at the end of
-# each epoch (before the checkpoint is written) makes them agree.
-custom_hooks = [dict(type='SyncBuffersHook')]
 """
 
 
