@@ -188,7 +188,7 @@ def test_agrees_with_loop_reference_on_float32_rounding_ties(monkeypatch, layout
 
 
 def test_exact_when_values_span_many_orders_of_magnitude():
-    # rows are searched in one array shifted by row: tiny values merge there and must be recounted
+    # exact for any finite values: tiny, huge, signed zeros
     rng = np.random.default_rng(4)
     num_q, num_g = 30, 70
     scale = 10.0**rng.integers(-30, 15, (num_q, num_g))
@@ -198,10 +198,23 @@ def test_exact_when_values_span_many_orders_of_magnitude():
     q_cams, g_cams = rng.choice([3, 6], num_q), rng.choice([1, 2, 3], num_g)
     check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
     check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, cmc_mode='standard')
-    # a range too wide to shift rows apart in float64
+    # near the float64 limits, with the same-identity-same-camera items at +inf
     dist[:, 5:8] = rng.choice([-1.5e308, 1.5e308], (num_q, 3))
     check_against_loop(dist, q_ids, g_ids, q_cams, g_cams, ignore_cam_pairs=(),
                        ignore_same_id_same_cam=True)
+
+
+@pytest.mark.parametrize('layout', ['fortran', 'column_gather', 'strided_view'])
+def test_memory_layout_of_the_distances_does_not_matter(layout):
+    # the metrics pass pool_dist[:, columns], which numpy returns in Fortran order
+    rng = np.random.default_rng(6)
+    pool = rng.random((45, 130)).astype(np.float32)
+    columns = np.sort(rng.choice(130, 65, replace=False))
+    dist = {'fortran': np.asfortranarray(pool[:, columns]), 'column_gather': pool[:, columns],
+            'strided_view': pool[:, ::2]}[layout]
+    q_ids, g_ids = rng.integers(0, 6, 45), rng.integers(0, 6, dist.shape[1])
+    q_cams, g_cams = rng.choice([3, 6], 45), rng.choice([1, 2, 4], dist.shape[1])
+    check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
 
 
 @pytest.mark.parametrize('threads', [1, 3])

@@ -150,69 +150,76 @@ class _GalleryByIdentity:
 
 def _camera_groups(num_q: int, num_g: int, query_cams: Optional[np.ndarray],
                    gallery_cams: Optional[np.ndarray],
-                   pairs: Tuple[Tuple[int, int], ...]) -> List[Tuple[np.ndarray, np.ndarray]]:
+                   pairs: Tuple[Tuple[int, int], ...]) -> Tuple[np.ndarray, List[np.ndarray]]:
     """The queries grouped by the gallery columns that the camera rule keeps for them.
 
     Returns:
-        list: ``(query rows, kept gallery columns)`` pairs, both ascending;
-        every query is in exactly one group.
+        tuple: ``(group of every query, kept gallery columns of every group)``,
+        the columns ascending.
     """
     if not pairs:
-        return [(np.arange(num_q), np.arange(num_g))]
+        return np.zeros(num_q, dtype=np.int64), [np.arange(num_g)]
     cams, query_class = np.unique(query_cams, return_inverse=True)
-    query_class = query_class.reshape(-1)
-    groups = {}
-    for k, cam in enumerate(cams):
+    kept, class_group = {}, []
+    for cam in cams:
         ignored = np.zeros(num_g, dtype=bool)
         for cam_q, cam_g in pairs:
             if cam_q == cam:
                 ignored |= gallery_cams == cam_g
-        rows, _ = groups.setdefault(ignored.tobytes(), ([], np.flatnonzero(~ignored)))
-        rows.append(np.flatnonzero(query_class == k))
-    return [(np.sort(np.concatenate(rows)), cols) for rows, cols in groups.values()]
+        group, _ = kept.setdefault(ignored.tobytes(), (len(kept), np.flatnonzero(~ignored)))
+        class_group.append(group)
+    return np.array(class_group)[query_class.reshape(-1)], [cols for _, cols in kept.values()]
 
 
 class _GroupEvaluator:
-    """Evaluates chunks of one group of queries, which all keep the same gallery columns.
+    """Evaluates the queries of one camera group: they all keep the same gallery columns.
 
     Args:
-        distmat (np.ndarray): ``Q x G`` float32 / float64 distances (read only).
-        rows (np.ndarray): The group's queries.
-        cols (np.ndarray): The gallery columns kept for them (ascending, so
-            that their position breaks ties as the gallery index does).
-        query_ids, gallery_ids (np.ndarray): Identity labels.
+        cols (np.ndarray): The gallery columns kept for the group (ascending,
+            so that their position breaks ties as the gallery index does).
+        num_g (int): Number of gallery columns.
+        query_ids, gallery_ids (np.ndarray): Identity labels (all queries, all
+            gallery items).
         same_id_same_cam (tuple, optional): ``(query_cams, gallery_cams)`` when
             items sharing the query's identity and camera are ignored.
         cmc_mode (str): 'unique' or 'standard'.
         max_rank (int): Length of the CMC.
     """
 
-    def __init__(self, distmat, rows, cols, query_ids, gallery_ids, same_id_same_cam, cmc_mode,
-                 max_rank):
-        self.distmat = distmat
-        self.rows = rows
-        self.cols = None if len(cols) == distmat.shape[1] else cols
+    def __init__(self, cols, num_g, query_ids, gallery_ids, same_id_same_cam, cmc_mode, max_rank):
+        self.cols = None if len(cols) == num_g else cols
         self.gallery = _GalleryByIdentity(gallery_ids[cols])
-        self.query_id_index = self.gallery.index_of(query_ids[rows])
+        self.query_id_index = self.gallery.index_of(query_ids)
         self.same_id_same_cam = None if same_id_same_cam is None else (
-            same_id_same_cam[0][rows], same_id_same_cam[1][cols])
+            same_id_same_cam[0], same_id_same_cam[1][cols])
         self.cmc_mode = cmc_mode
         self.max_rank = max_rank
         self.columns = np.arange(len(cols))
 
-    def __call__(self, chunk: slice) -> Tuple[int, float, float, np.ndarray]:
-        """Sums over the queries ``rows[chunk]`` that have a match.
+    def __call__(self, block: np.ndarray, local: np.ndarray, queries: np.ndarray,
+                 space: '_Workspace') -> Tuple[int, float, float, np.ndarray]:
+        """Sums over the group's queries in a chunk that have a match.
+
+        Args:
+            block (np.ndarray): The chunk's distances (a workspace buffer).
+            local (np.ndarray): The group's rows in ``block``.
+            queries (np.ndarray): Their query indices.
+            space (_Workspace): The thread's buffers.
 
         Returns:
             tuple: ``(num_valid, sum of AP, sum of INP, histogram of the CMC
             ranks, clipped to max_rank + 1)``.
         """
-        dist = self.distmat[self.rows[chunk]]
+        dist = block
+        if len(local) < len(block):
+            dist = space.get('group', (len(local), block.shape[1]))
+            np.take(block, local, axis=0, out=dist, mode='clip')  # 'clip': unbuffered
         if self.cols is not None:
-            dist = np.take(dist, self.cols, axis=1)
-        thresholds, cols = self._match_distances(dist, chunk)
+            kept = space.get('kept', (len(local), len(self.cols)))
+            dist = np.take(dist, self.cols, axis=1, out=kept, mode='clip')
+        thresholds, cols = self._match_distances(dist, queries)
         num_pos = np.isfinite(thresholds).sum(axis=1)
-        match_ranks = self._match_ranks(dist, thresholds, cols)
+        match_ranks = self._match_ranks(dist, thresholds, cols, space)
         if self.cmc_mode == 'standard':
             first_rank = match_ranks[:, 0]
         else:
@@ -229,14 +236,15 @@ class _GroupEvaluator:
                            minlength=self.max_rank + 1)
         return int(valid.sum()), ap_sum, inp_sum, hist
 
-    def _match_distances(self, dist: np.ndarray, chunk: slice) -> Tuple[np.ndarray, np.ndarray]:
+    def _match_distances(self, dist: np.ndarray,
+                         queries: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Distances and columns of every query's matches, ascending by (distance, column).
 
         Ignored matches (and padding) have distance +inf: items of the query's
         identity and camera are set to +inf in ``dist`` when that rule is on.
         """
         gallery = self.gallery
-        id_index = self.query_id_index[chunk]
+        id_index = self.query_id_index[queries]
         slots = np.arange(gallery.count.max())
         count = np.where(id_index >= 0, gallery.count[id_index], 0)
         in_id = slots < count[:, None]
@@ -244,55 +252,37 @@ class _GroupEvaluator:
         row_of = np.broadcast_to(np.arange(dist.shape[0])[:, None], cols.shape)
         if self.same_id_same_cam is not None:
             query_cams, gallery_cams = self.same_id_same_cam
-            same_cam = in_id & (gallery_cams[cols] == query_cams[chunk][:, None])
+            same_cam = in_id & (gallery_cams[cols] == query_cams[queries][:, None])
             dist[row_of[same_cam], cols[same_cam]] = np.inf
         thresholds = np.where(in_id, dist[row_of, cols], np.inf)
         # the columns of an identity are ascending, so a stable sort orders by (distance, column)
         order = np.argsort(thresholds, axis=1, kind='stable')
         return np.take_along_axis(thresholds, order, 1), np.take_along_axis(cols, order, 1)
 
-    def _match_ranks(self, dist: np.ndarray, thresholds: np.ndarray,
-                     cols: np.ndarray) -> np.ndarray:
-        """1-based rank of every match in its query's kept raw ranking (padding: 1).
+    def _match_ranks(self, dist: np.ndarray, thresholds: np.ndarray, cols: np.ndarray,
+                     space: '_Workspace') -> np.ndarray:
+        """1-based rank of every match in its query's kept raw ranking.
 
-        The rows are sorted by value and laid end to end in one ascending
-        float64 array (row ``r`` shifted by ``r * stride``; infinite distances
-        first clipped to a finite cap), so one binary search counts, for every
-        match, the items of its row that are nearer. Shifting and clipping
-        can merge values but never reorder them: a count is exact unless the
-        match's value occurs more than once in that array; those matches (the
-        exact ties among them) are recounted directly, with the index
-        tie-break.
+        The rows are sorted by value and every match's distance is bisected
+        in its sorted row, which counts the nearer items exactly. A match
+        whose distance occurs again in its row (an exact tie) also counts the
+        equal items at smaller columns.
         """
+        sorted_rows = space.get('sorted', dist.shape)
+        np.copyto(sorted_rows, dist)
+        sorted_rows.sort(axis=1)
+        nearer = _count_smaller(sorted_rows, thresholds)
         finite = np.isfinite(thresholds)
-        ranks = np.ones(thresholds.shape, dtype=np.int64)
-        if not finite.any():
-            return ranks
-        num_rows, num_g = dist.shape
-        sorted_rows = np.sort(dist, axis=1)
-        low, high = float(sorted_rows[:, 0].min()), float(sorted_rows[:, -1].max())
-        if high == np.inf:  # items of the query's identity and camera
-            top = float(thresholds[finite].max())
-            high = top + (top - low) + 1
-            np.minimum(sorted_rows, high, out=sorted_rows)
-        stride = 2.0 * (high - low) or 1.0
-        shiftable = np.isfinite(stride * num_rows)  # else: no shift, every match recounted
-        offsets = np.arange(num_rows) * stride - low if shiftable else np.zeros(num_rows)
-        flat = (sorted_rows + offsets[:, None]).ravel()
-        keys = (np.where(finite, thresholds, sorted_rows[:, :1]) + offsets[:, None]).ravel()
-        nearer = np.searchsorted(flat, keys)  # a key is its match's own entry of flat
-        # the next entry equal too (at the very end: the entry itself; recounting is harmless)
-        repeated = (flat[np.minimum(nearer + 1, flat.size - 1)] == keys) | (not shiftable)
-        ranks[finite] = (nearer.reshape(num_rows, -1) -
-                         np.arange(num_rows)[:, None] * num_g + 1)[finite]
-        tie_rows, tie_slots = np.nonzero(repeated.reshape(num_rows, -1) & finite)
-        step = max(1, _CHUNK_ELEMENTS // num_g)
+        last = dist.shape[1] - 1
+        next_value = sorted_rows[np.arange(len(dist))[:, None], np.minimum(nearer + 1, last)]
+        tie_rows, tie_slots = np.nonzero((next_value == thresholds) & (nearer < last) & finite)
+        ranks = nearer + 1
+        step = max(1, _CHUNK_ELEMENTS // dist.shape[1])
         for s in range(0, len(tie_rows), step):
             r, j = tie_rows[s:s + step], tie_slots[s:s + step]
-            value = thresholds[r, j][:, None]
-            before = (dist[r] < value) | ((dist[r] == value) &
-                                          (self.columns < cols[r, j][:, None]))
-            ranks[r, j] = before.sum(axis=1) + 1
+            equal_before = ((dist[r] == thresholds[r, j][:, None]) &
+                            (self.columns < cols[r, j][:, None]))
+            ranks[r, j] += equal_before.sum(axis=1)
         return ranks
 
     def _unique_first_rank(self, dist: np.ndarray, first: np.ndarray, first_col: np.ndarray,
@@ -311,6 +301,45 @@ class _GroupEvaluator:
                                                    (self.columns < first_col[tied]))
             first_rank[tied] = self.gallery.reduce(np.logical_or, before).sum(axis=1) + 1
         return first_rank
+
+
+def _count_smaller(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``out[i, j] = #{g: sorted_rows[i, g] < values[i, j]}`` for ascending rows.
+
+    One bisection of every value at once (binary lifting: the count grows by
+    decreasing powers of two while the entry before it stays smaller), so only
+    ``values.size * log2(G)`` entries are read.
+    """
+    num_rows, num_g = sorted_rows.shape
+    flat = sorted_rows.reshape(-1)
+    start = (np.arange(num_rows) * num_g)[:, None]
+    end = start + num_g
+    count = np.repeat(start, values.shape[1], axis=1)  # absolute position in flat
+    step = 1 << (num_g.bit_length() - 1)
+    while step:
+        candidate = count + step
+        grow = (flat[np.minimum(candidate, end) - 1] < values) & (candidate <= end)
+        np.copyto(count, candidate, where=grow)
+        step >>= 1
+    return count - start
+
+
+class _Workspace:
+    """One thread's chunk buffers, reused from chunk to chunk.
+
+    Fresh multi-MiB arrays for every chunk would cost a page fault per 4 KiB
+    page, about as much as the copies themselves.
+    """
+
+    def __init__(self, size: int, dtype: np.dtype):
+        self.size, self.dtype = size, dtype
+        self.buffers = {}
+
+    def get(self, name: str, shape: Tuple[int, int]) -> np.ndarray:
+        """A C-contiguous ``shape`` view of the buffer ``name`` (contents undefined)."""
+        if name not in self.buffers:
+            self.buffers[name] = np.empty(self.size, dtype=self.dtype)
+        return self.buffers[name][:shape[0] * shape[1]].reshape(shape)
 
 
 def _query_chunks(num_q: int, num_g: int, workers: int) -> List[slice]:
@@ -365,17 +394,31 @@ def rank_metrics(distmat: ArrayLike,
     (distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
      pairs) = _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
                             ignore_cam_pairs, cmc_mode, ignore_same_id_same_cam)
-    workers = max(1, torch.get_num_threads())
-    tasks = []
-    for rows, cols in _camera_groups(*distmat.shape, query_cams, gallery_cams, pairs):
-        if len(rows) and len(cols):
-            evaluate = _GroupEvaluator(
-                distmat, rows, cols, query_ids, gallery_ids,
-                (query_cams, gallery_cams) if ignore_same_id_same_cam else None, cmc_mode,
-                max_rank)
-            tasks += [(evaluate, chunk) for chunk in _query_chunks(len(rows), len(cols), workers)]
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(tasks)))) as pool:
-        sums = list(pool.map(lambda task: task[0](task[1]), tasks))
+    num_q, num_g = distmat.shape
+    group_of, kept_cols = _camera_groups(num_q, num_g, query_cams, gallery_cams, pairs)
+    evaluators = [
+        _GroupEvaluator(cols, num_g, query_ids, gallery_ids,
+                        (query_cams, gallery_cams) if ignore_same_id_same_cam else None,
+                        cmc_mode, max_rank) if len(cols) else None for cols in kept_cols
+    ]
+    threads = max(1, torch.get_num_threads())
+    chunks = _query_chunks(num_q, num_g, threads)
+    workers = min(threads, len(chunks))
+
+    def work(first: int) -> list:
+        space = _Workspace((chunks[0].stop - chunks[0].start + 1) * num_g, distmat.dtype)
+        sums = []
+        for rows in chunks[first::workers]:
+            block = space.get('block', (rows.stop - rows.start, num_g))
+            np.copyto(block, distmat[rows])  # C order whatever the input layout
+            for group, evaluate in enumerate(evaluators):
+                local = np.flatnonzero(group_of[rows] == group)
+                if evaluate is not None and len(local):
+                    sums.append(evaluate(block, local, rows.start + local, space))
+        return sums
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        sums = [s for part in pool.map(work, range(workers)) for s in part]
     num_valid = sum(s[0] for s in sums)
     if num_valid == 0:
         raise ValueError('no query has a true match in the gallery (after the camera rules): '
