@@ -217,6 +217,16 @@ def test_memory_layout_of_the_distances_does_not_matter(layout):
     check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
 
 
+@pytest.mark.parametrize('num_g', [1, 2, 7, 8, 9, 301])
+def test_bisection_counts_the_smaller_entries_of_every_row(num_g):
+    rng = np.random.default_rng(num_g)
+    rows = np.sort(rng.integers(0, 20, (13, num_g)).astype(np.float32), axis=1)
+    values = rng.integers(-2, 23, (13, 9)).astype(np.float32)  # below, inside, above, ties
+    values[0, 0] = np.inf
+    expected = (rows[:, None, :] < values[:, :, None]).sum(axis=2)
+    np.testing.assert_array_equal(rank_metrics_module._count_smaller(rows, values), expected)
+
+
 @pytest.mark.parametrize('threads', [1, 3])
 def test_result_does_not_depend_on_threads_or_chunks(monkeypatch, threads):
     rng = np.random.default_rng(5)

@@ -313,15 +313,15 @@ def _count_smaller(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     num_rows, num_g = sorted_rows.shape
     flat = sorted_rows.reshape(-1)
     start = (np.arange(num_rows) * num_g)[:, None]
-    end = start + num_g
+    last = start + num_g - 1
     count = np.repeat(start, values.shape[1], axis=1)  # absolute position in flat
     step = 1 << (num_g.bit_length() - 1)
     while step:
         candidate = count + step
-        grow = (flat[np.minimum(candidate, end) - 1] < values) & (candidate <= end)
-        np.copyto(count, candidate, where=grow)
+        # past the row's end the row's maximum is compared: it only grows when all entries are
+        np.copyto(count, candidate, where=flat[np.minimum(candidate - 1, last)] < values)
         step >>= 1
-    return count - start
+    return np.minimum(count - start, num_g)
 
 
 class _Workspace:
