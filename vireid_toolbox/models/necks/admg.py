@@ -11,6 +11,36 @@ POSITIONS = ('top', 'mid', 'low')
 MODES = ('adaptive', 'part')
 
 
+def adaptive_max_pool_static(maps: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """``F.adaptive_max_pool2d`` to a static size, in operations the ONNX exporter accepts.
+
+    The exporter refuses adaptive pooling to a traced size and to a size that
+    does not divide the input (e.g. HRNet's 64 x 24 heatmaps to PDFENet's
+    24 x 8 map). The spatial sizes are static (only the batch varies), so
+    they are read as integers. Divisible sizes pool with one ``max_pool2d``;
+    others take the maximum over PyTorch's adaptive windows (output row ``i``
+    covers rows ``floor(i * H / h)`` to ``ceil((i + 1) * H / h)``), rows then
+    columns. Both give exactly ``F.adaptive_max_pool2d``'s values.
+
+    Args:
+        maps (Tensor): ``N x C x H x W`` maps.
+        size (Sequence[int]): Output ``(h, w)``.
+
+    Returns:
+        Tensor: ``N x C x h x w`` window maxima.
+    """
+    in_h, in_w = int(maps.shape[-2]), int(maps.shape[-1])
+    out_h, out_w = int(size[0]), int(size[1])
+    if in_h % out_h == 0 and in_w % out_w == 0:
+        kernel = (in_h // out_h, in_w // out_w)
+        return F.max_pool2d(maps, kernel, kernel)
+    for dim, (length, out) in ((2, (in_h, out_h)), (3, (in_w, out_w))):
+        windows = [(i * length // out, -(-(i + 1) * length // out)) for i in range(out)]
+        maps = torch.cat([maps.narrow(dim, start, end - start).amax(dim, keepdim=True)
+                          for start, end in windows], dim=dim)
+    return maps
+
+
 @MODELS.register_module()
 class ADMG(nn.Module):
     """Detail feature maps of the top, middle and lower body.
@@ -93,7 +123,8 @@ class ADMG(nn.Module):
         if heatmaps.dim() != 4 or heatmaps.shape[:2] != (feat.shape[0], self.num_joints):
             raise ValueError(f'ADMG expects heatmaps of shape N x {self.num_joints} x h x w with '
                              f'N={feat.shape[0]}, got {tuple(heatmaps.shape)}')
-        pooled = F.adaptive_max_pool2d(heatmaps[:, self.selected].to(feat.dtype), feat.shape[-2:])
+        pooled = adaptive_max_pool_static(heatmaps[:, self.selected].to(feat.dtype),
+                                          feat.shape[-2:])
         descriptor = torch.cat([feat.mean(dim=(2, 3)), pooled.mean(dim=(2, 3))], dim=1)
         weights = self.credibility(descriptor).sigmoid()
         masks, start = {}, 0
@@ -126,5 +157,6 @@ class ADMG(nn.Module):
             if self.modes[position] == 'adaptive':
                 details.append(masks[position].unsqueeze(1) * feats)
             else:
-                details.append(feats[:, :, self.part_rows(feats.shape[2], index)])
+                # the map height is static: an int even when traced for ONNX export
+                details.append(feats[:, :, self.part_rows(int(feats.shape[2]), index)])
         return (feats, *details)
