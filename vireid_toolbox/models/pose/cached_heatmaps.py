@@ -41,6 +41,8 @@ class CachedHeatmaps(nn.Module):
         if len(shapes) != 1:
             raise ValueError(f'CachedHeatmaps: heatmaps of one batch differ in shape {sorted(shapes)}')
         maps = torch.stack([s.heatmaps for s in data_samples]).to(inputs.device, inputs.dtype)
-        if flipped:
-            maps = maps.flip(-1)[:, flip_joint_order(maps.shape[1], self.flip_pairs)]
-        return maps
+        return self.mirror(maps) if flipped else maps
+
+    def mirror(self, maps: torch.Tensor) -> torch.Tensor:
+        """Heatmaps of the mirrored image: ``N x K x h x w`` flipped, left/right joints swapped."""
+        return maps.flip(-1)[:, flip_joint_order(maps.shape[1], self.flip_pairs)]

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 
+from vireid_toolbox.models.pose import CachedHeatmaps
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.structures import ReIDDataSample
 
@@ -18,7 +19,9 @@ class VIReIDModel(BaseModel):
     The backbone receives every sample's modality, so dual-stream backbones
     route samples by modality and never by their position in the batch. A
     ``pose`` source (online mmpose network or cached heatmaps) is optional;
-    when present its heatmaps are passed to the neck.
+    when present its heatmaps are passed to the neck. :meth:`features` is
+    the test-feature path on tensors only (modalities and cached heatmaps as
+    tensors); ``mode='tensor'`` and the ONNX exporter both run it.
 
     Args:
         backbone (dict): Backbone config; called as ``backbone(inputs, modalities)``.
@@ -60,7 +63,7 @@ class VIReIDModel(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.pose = MODELS.build(pose) if pose is not None else None
         self.head = MODELS.build(head)
-        self.test_cfg = dict(flip=False, **(test_cfg or {}))
+        self.test_cfg = {'flip': False, **(test_cfg or {})}
 
     @staticmethod
     def unpack_targets(data_samples: Sequence[ReIDDataSample],
@@ -80,11 +83,62 @@ class VIReIDModel(BaseModel):
                      flipped: bool = False):
         """Backbone, pose heatmaps and neck; returns what the head consumes."""
         _, modalities = self.unpack_targets(data_samples, inputs.device)
-        feats = self.backbone(inputs, modalities)
+        heatmaps = None
         if self.pose is not None:
             heatmaps = self.pose(inputs, data_samples, flipped)
+        return self.backbone_neck(inputs, modalities, heatmaps)
+
+    def backbone_neck(self,
+                      inputs: torch.Tensor,
+                      modalities: torch.Tensor,
+                      heatmaps: Optional[torch.Tensor] = None):
+        """Backbone and neck on tensors only; returns what the head consumes.
+
+        Args:
+            inputs (Tensor): Preprocessed ``N x 3 x H x W`` batch.
+            modalities (Tensor): Long tensor ``N`` of 0 (visible) / 1 (infrared).
+            heatmaps (Tensor, optional): ``N x K x h x w`` maps aligned with
+                ``inputs``. ``None`` with a pose source configured: an online
+                source computes them from ``inputs``; cached heatmaps must be given.
+        """
+        feats = self.backbone(inputs, modalities)
+        if self.pose is not None:
+            if heatmaps is None:
+                if isinstance(self.pose, CachedHeatmaps):
+                    raise ValueError('VIReIDModel: the pose source CachedHeatmaps reads the '
+                                     'heatmaps from the data: pass them as heatmaps=')
+                heatmaps = self.pose(inputs)
             return self.neck(feats, heatmaps)
         return self.neck(feats) if self.neck is not None else feats
+
+    def features(self,
+                 inputs: torch.Tensor,
+                 modalities: torch.Tensor,
+                 heatmaps: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Test features from tensors only: the path of ``mode='tensor'`` and of ONNX export.
+
+        Backbone → neck → ``head.predict``, plus the mirrored batch when
+        ``test_cfg.flip`` (cached heatmaps are mirrored with the image, an
+        online pose source runs on the mirrored image), L2-normalised.
+
+        Args:
+            inputs (Tensor): Preprocessed ``N x 3 x H x W`` batch.
+            modalities (Tensor): Long tensor ``N`` of 0 (visible) / 1 (infrared).
+            heatmaps (Tensor, optional): Cached ``N x K x h x w`` heatmaps
+                aligned with ``inputs`` (``CachedHeatmaps`` source only).
+
+        Returns:
+            Tensor: ``N x D`` unit-norm features.
+        """
+        if heatmaps is not None and not isinstance(self.pose, CachedHeatmaps):
+            raise ValueError(f'VIReIDModel.features: heatmaps= is for the CachedHeatmaps pose '
+                             f'source, this model\'s is {type(self.pose).__name__}')
+        feats = self.head.predict(self.backbone_neck(inputs, modalities, heatmaps))
+        if self.test_cfg['flip']:
+            mirrored = None if heatmaps is None else self.pose.mirror(heatmaps)
+            mirrored_feats = self.backbone_neck(inputs.flip(-1), modalities, mirrored)
+            feats = feats + self.head.predict(mirrored_feats)
+        return F.normalize(feats, dim=1)
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -111,12 +165,12 @@ class VIReIDModel(BaseModel):
 
     def test_features(self, inputs: torch.Tensor,
                       data_samples: Sequence[ReIDDataSample]) -> torch.Tensor:
-        """L2-normalised test features, averaged with the mirror when ``flip``."""
-        feats = self.head.predict(self.extract_feat(inputs, data_samples))
-        if self.test_cfg['flip']:
-            mirrored = self.extract_feat(inputs.flip(-1), data_samples, flipped=True)
-            feats = feats + self.head.predict(mirrored)
-        return F.normalize(feats, dim=1)
+        """:meth:`features` of a batch, modalities (and cached heatmaps) from its samples."""
+        _, modalities = self.unpack_targets(data_samples, inputs.device)
+        heatmaps = None
+        if isinstance(self.pose, CachedHeatmaps):
+            heatmaps = self.pose(inputs, data_samples)
+        return self.features(inputs, modalities, heatmaps)
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: List[ReIDDataSample]) -> List[ReIDDataSample]:
