@@ -1,30 +1,35 @@
 """Export the test-feature path of a trained model to ONNX and check it with onnxruntime.
 
 ``python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx [--shape H W]
-[--modality visible|infrared|input] [--opset 17]``
+[--modality visible|infrared|input] [--heatmap-shape H W] [--opset 17]``
 
-The graph's input ``images`` is a float32 ``N x 3 x H x W`` batch of BGR pixel
+The graph is the model's data preprocessor followed by
+``VIReIDModel.features``, the tensor-only path that ``mode='tensor'`` runs
+too. Its input ``images`` is a float32 ``N x 3 x H x W`` batch of BGR pixel
 values (0-255) after the config's test resize, i.e. what ``PackReIDInputs``
-yields; the data preprocessor's channel swap and normalisation are inside the
-graph. Its output ``features`` is the L2-normalised test feature, flip-averaged
-when the config's ``test_cfg.flip`` is set. The batch size is dynamic. The
-modality is a fixed export argument (``--modality visible`` or ``infrared``:
-one graph per query/gallery side) or a graph input ``modalities`` (int64
-``N``, ``--modality input``). A model reading cached heatmaps (``CachedHeatmaps``)
-gets a third input ``heatmaps`` (``N x K x h x w``, aligned with the image);
-the online mmpose source (``MMPoseHeatmaps``) is traced into the graph.
+yields. Its output ``features`` is the L2-normalised test feature,
+flip-averaged when the config's ``test_cfg.flip`` is set. The batch size is
+dynamic. The modality is a fixed export argument (``--modality visible`` or
+``infrared``: one graph per query/gallery side) or a graph input
+``modalities`` (int64 ``N``, ``--modality input``). A model reading cached
+heatmaps (``CachedHeatmaps``) gets a third input ``heatmaps`` (``N x K x h x
+w``, aligned with the image, as the test pipeline's ``LoadCachedHeatmaps``
+gives them); the online mmpose source (``MMPoseHeatmaps``) is traced into the
+graph with its weights, so that graph takes only the images.
 
-After the export the graph is run with onnxruntime on a seeded random batch
-(both modalities when they are an input) and compared with the model's own
-``mode='tensor'`` features; the maximum absolute difference is printed and
-the tool fails when it exceeds ``--tolerance``. A model with an operation the
+The model first runs in PyTorch on a seeded random batch (both modalities
+when they are an input), which also loads weights read on first use (the
+online pose network's); then the graph is traced, run with onnxruntime on the
+same batch and compared; the maximum absolute difference is printed and the
+tool fails when it exceeds ``--tolerance``. A model with an operation the
 ONNX exporter cannot express fails with the exporter's reason on one line.
 
-What exports (TorchScript-based exporter, opset 17, checked below 1e-4): HcTri
-and ADMPFF-Net, with a fixed or an input modality. PDFENet does not, whatever
-its pose source: ADMG pools the heatmaps with ``adaptive_max_pool2d`` to the
-feature map's size, which the exporter refuses as a traced, non-constant
-output size (and ``ADMG.part_rows`` rounds a traced size).
+What exports (TorchScript-based exporter, default opset 17, checked below
+1e-4): HcTri, ADMPFF-Net and PDFENet, with a fixed or an input modality;
+PDFENet with cached heatmaps and with the online mmpose source, also at
+384x128, where HRNet's 64x24 heatmaps pool to the 24x8 map by uneven windows
+(ADMG pools with static sizes). Opset 11 is the oldest that works (the data
+preprocessor pads by traced sizes), 12 for PDFENet (ADMG's ``einsum``).
 """
 import argparse
 import json
@@ -37,11 +42,9 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from vireid_toolbox.apis import init_reid_model
 from vireid_toolbox.apis.inference import MODALITY_CODES
-from vireid_toolbox.datasets.pose_cache import flip_joint_order
 from vireid_toolbox.models.pose import CachedHeatmaps, MMPoseHeatmaps
 from vireid_toolbox.structures import ReIDDataSample
 from vireid_toolbox.utils.tool_utils import UserInputError, one_line_errors, require_file
@@ -70,12 +73,12 @@ def parse_args():
 
 
 class ReIDFeatureGraph(nn.Module):
-    """Tensor-only test-feature path of a ``VIReIDModel``, for tracing.
+    """A ``VIReIDModel``'s test features from tensor inputs only, for tracing.
 
-    ``VIReIDModel`` takes the modalities (and cached heatmaps) from data
-    samples, which a traced graph cannot receive; this wrapper takes them as
-    tensors and mirrors ``extract_feat`` and ``test_features`` (the tool
-    checks its output against the model's own path).
+    A traced graph cannot receive data samples, so the modalities (and
+    cached heatmaps) come as tensors: the graph is the model's data
+    preprocessor followed by ``VIReIDModel.features``, the method that
+    ``mode='tensor'`` runs too.
 
     Args:
         model (nn.Module): A ``VIReIDModel`` in eval mode.
@@ -87,36 +90,6 @@ class ReIDFeatureGraph(nn.Module):
         super().__init__()
         self.model = model
         self.modality = modality
-        preprocessor = model.data_preprocessor
-        self.bgr_to_rgb = bool(getattr(preprocessor, '_channel_conversion', False))
-        self.normalize = bool(getattr(preprocessor, '_enable_normalize', False))
-        self.flip_test = bool(model.test_cfg.get('flip', False))
-
-    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        """The data preprocessor's channel swap and normalisation."""
-        images = images.float()
-        if self.bgr_to_rgb:
-            images = images[:, [2, 1, 0]]
-        if self.normalize:
-            images = (images - self.model.data_preprocessor.mean) / \
-                self.model.data_preprocessor.std
-        return images
-
-    def features(self, inputs: torch.Tensor, modalities: torch.Tensor,
-                 heatmaps: Optional[torch.Tensor], flipped: bool) -> torch.Tensor:
-        """Backbone, pose, neck and head of one (possibly mirrored) batch."""
-        model = self.model
-        feats = model.backbone(inputs, modalities)
-        if isinstance(model.pose, CachedHeatmaps):
-            if flipped:
-                order = flip_joint_order(heatmaps.shape[1], model.pose.flip_pairs)
-                heatmaps = heatmaps.flip(-1)[:, order]
-            feats = model.neck(feats, heatmaps)
-        elif model.pose is not None:
-            feats = model.neck(feats, model.pose(inputs))
-        elif model.neck is not None:
-            feats = model.neck(feats)
-        return model.head.predict(feats)
 
     def forward(self, images: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
         """``(images[, modalities][, heatmaps]) -> N x D`` unit-norm features."""
@@ -126,11 +99,8 @@ class ReIDFeatureGraph(nn.Module):
         else:
             modalities = torch.full(images.shape[:1], self.modality, dtype=torch.long)
         heatmaps = extra.pop(0) if extra else None
-        inputs = self.preprocess(images)
-        feats = self.features(inputs, modalities, heatmaps, flipped=False)
-        if self.flip_test:
-            feats = feats + self.features(inputs.flip(-1), modalities, heatmaps, flipped=True)
-        return F.normalize(feats, dim=1)
+        inputs = self.model.data_preprocessor(dict(inputs=images), False)['inputs']
+        return self.model.features(inputs, modalities, heatmaps)
 
 
 def test_image_shape(cfg) -> Tuple[int, int]:
@@ -226,12 +196,14 @@ def main():
         if heatmaps is not None:
             names.append('heatmaps')
             example.append(heatmaps)
+        # the eager run comes first: weights loaded on first use (the online pose network's)
+        # must be loaded before tracing, or the loading's copies would be traced
+        torch_feats = pytorch_features(model, images, modalities, heatmaps).numpy()
         export(graph, tuple(example), names, args.out, args.opset)
 
     import onnxruntime
     session = onnxruntime.InferenceSession(args.out, providers=['CPUExecutionProvider'])
     onnx_feats = session.run(None, {n: t.numpy() for n, t in zip(names, example)})[0]
-    torch_feats = pytorch_features(model, images, modalities, heatmaps).numpy()
     max_diff = float(np.abs(onnx_feats - torch_feats).max())
     print(f'exported {args.out}: inputs {names} (images {args.check_batch} x 3 x '
           f'{image_shape[0]} x {image_shape[1]}), features {onnx_feats.shape[1]}-d')
