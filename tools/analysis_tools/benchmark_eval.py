@@ -162,7 +162,7 @@ def run_toolbox(feats, images, query, galleries):
     results = {}
     for key, gallery in galleries.items():
         with watch.part('gathers'):
-            dist = pool_dist[:, np.searchsorted(pool, gallery)]  # as BaseVIReIDMetric takes them
+            dist = np.take(pool_dist, np.searchsorted(pool, gallery), axis=1)  # as BaseVIReIDMetric takes them
         with watch.part('rank_metrics'):
             out = rank_metrics(dist, images[query, 0], images[gallery, 0], images[query, 1],
                                images[gallery, 1], ignore_cam_pairs=IGNORE_CAM_PAIRS,

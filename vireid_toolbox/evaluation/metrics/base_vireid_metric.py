@@ -205,7 +205,7 @@ class BaseVIReIDMetric(BaseMetric):
                     dist = k_reciprocal_rerank(queries, collected.feats[gallery_idx],
                                                **self.rerank_cfg)
                 else:
-                    dist = pool_dist[:, np.searchsorted(pool, gallery_idx)]
+                    dist = np.take(pool_dist, np.searchsorted(pool, gallery_idx), axis=1)  # C order
                 out[setting].append(
                     rank_metrics(dist, collected.pids[query_idx], collected.pids[gallery_idx],
                                  collected.cams[query_idx], collected.cams[gallery_idx],
