@@ -24,11 +24,12 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
 METHODS = {
-    'PDFENet': 'configs/pdfenet/pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py',
-    'HcTri': 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py',
+    'PDFENet': 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py',
+    'HcTri': 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py',
 }
 SETTINGS = ('all-single', 'all-multi', 'indoor-single', 'indoor-multi')
 COLUMNS = ('R1', 'R10', 'R20', 'mAP', 'mINP')
+NUM_QUERIES = 6  # infrared queries drawn as ranked lists
 
 
 def parse_args():
@@ -54,8 +55,10 @@ def run(args, log_file: str) -> None:
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for line in proc.stdout:
             log.write(line)
-            if 'Epoch(' in line or line.startswith(('Traceback', 'train.py: error', 'test.py: error')):
-                print('   ' + line.rstrip()[-150:], flush=True)
+            if 'Epoch(' in line:
+                print('   ' + line[line.index('Epoch('):].rstrip()[:150], flush=True)
+            elif line.startswith(('Traceback', 'train.py: error', 'test.py: error')):
+                print('   ' + line.rstrip(), flush=True)
         if proc.wait() != 0:
             sys.exit(f'run_demo.py: {" ".join(args[:2])} failed; see {log_file}')
 
@@ -94,6 +97,50 @@ def train_and_test(method: str, config: str, work_root: str) -> dict:
         return dict(metrics=json.load(f), checkpoint=checkpoint, work_dir=work_dir)
 
 
+def test_images(cameras, per_id: int) -> list:
+    """Up to ``per_id`` images of every test identity in ``cameras``: (camera, id, relative path)."""
+    root = osp.join(REPO, DATA_ROOT)
+    images = []
+    for cam in cameras:
+        for pid in read_test_ids():
+            folder = osp.join(root, f'cam{cam}', f'{pid:04d}')
+            names = sorted(os.listdir(folder)) if osp.isdir(folder) else []
+            images += [(cam, pid, osp.join(f'cam{cam}', f'{pid:04d}', n)) for n in names[:per_id]]
+    return images
+
+
+def link_images(images, folder: str) -> None:
+    """Symlink images into ``folder`` keeping the ``camN/XXXX/`` layout (identities stay known)."""
+    for _, _, rel in images:
+        target = osp.join(folder, rel)
+        os.makedirs(osp.dirname(target), exist_ok=True)
+        if not osp.lexists(target):
+            os.symlink(osp.join(REPO, DATA_ROOT, rel), target)
+
+
+def draw_pictures(method: str, config: str, result: dict) -> None:
+    """Loss/metric curves, ranked lists of a few infrared queries and, for PDFENet, ADMG masks."""
+    work_dir = result['work_dir']
+    run(['tools/analysis_tools/analyze_logs.py', work_dir, '--out-dir',
+         osp.join(work_dir, 'curves')], osp.join(work_dir, 'curves.log'))
+    retrieval = osp.join(work_dir, 'retrieval')
+    queries = test_images((3, ), per_id=1)[:NUM_QUERIES]
+    link_images(queries, osp.join(retrieval, 'query'))
+    link_images(test_images((1, 2, 4, 5), per_id=100), osp.join(retrieval, 'gallery'))
+    run(['demo/retrieval_demo.py', config, result['checkpoint'], '--query',
+         osp.join(retrieval, 'query'), '--gallery', osp.join(retrieval, 'gallery'),
+         '--query-modality', 'infrared', '--gallery-modality', 'visible', '--out-dir', retrieval],
+        osp.join(work_dir, 'retrieval.log'))
+    if method == 'PDFENet':
+        images = [osp.join(REPO, DATA_ROOT, rel) for _, _, rel in queries[:2]]
+        images += [osp.join(REPO, DATA_ROOT, rel) for _, _, rel in test_images((1, ), 1)[:2]]
+        run(['tools/analysis_tools/visualize_admg.py', config, result['checkpoint'], '--images',
+             *images, '--modalities', 'infrared', 'infrared', 'visible', 'visible', '--out-dir',
+             osp.join(work_dir, 'admg')], osp.join(work_dir, 'admg.log'))
+    print(f'   pictures in {osp.relpath(work_dir, REPO)}/: curves/, retrieval/'
+          + (', admg/' if method == 'PDFENet' else ''))
+
+
 def results_table(results: dict, num_test_ids: int) -> str:
     lines = [f'SYSU-MM01 protocol on the synthetic test set ({num_test_ids} identities, chance R1 '
              f'= {100 / num_test_ids:.1f} %), mean of 10 gallery trials, percent', '',
@@ -107,9 +154,9 @@ def results_table(results: dict, num_test_ids: int) -> str:
     return '\n'.join(lines)
 
 
-def count_test_ids() -> int:
+def read_test_ids() -> list:
     with open(osp.join(REPO, DATA_ROOT, 'exp', 'test_id.txt')) as f:
-        return len([i for i in f.read().replace('\n', ',').split(',') if i.strip()])
+        return [int(i) for i in f.read().replace('\n', ',').split(',') if i.strip()]
 
 
 def main():
@@ -123,7 +170,8 @@ def main():
     for method in args.methods:
         step(f'{method}: train and test ({METHODS[method]})')
         results[method] = train_and_test(method, METHODS[method], work_root)
-    table = results_table(results, count_test_ids())
+        draw_pictures(method, METHODS[method], results[method])
+    table = results_table(results, len(read_test_ids()))
     with open(osp.join(work_root, 'results.md'), 'w') as f:
         f.write(table + '\n')
     step(f'results (also in {osp.join(args.work_dir, "results.md")}), '

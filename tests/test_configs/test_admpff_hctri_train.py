@@ -10,8 +10,8 @@ import torch
 from conftest import REPO, run_tool
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
-ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-1e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
 # two iterations and a checkpoint (no validation: tools/test.py evaluates); in-process loaders
 SHORT_RUN = """_base_ = '{config}'
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=100)

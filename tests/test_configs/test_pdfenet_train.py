@@ -16,9 +16,9 @@ from conftest import REPO, run_tool
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types, register_all_modules
 
-CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py')
+CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 ONLINE = osp.join(REPO,
-                  'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-192x96.py')
+                  'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 # two iterations, then validation and a checkpoint; in-process loaders; two gallery trials
 SHORT_RUN = """_base_ = '{config}'
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=2)

@@ -16,7 +16,7 @@ from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.visualization.ranked_list import (BACKGROUND, MATCH_COLOR, MISMATCH_COLOR,
                                                       RankedListStyle)
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 DEMO = osp.join(REPO, 'demo/retrieval_demo.py')
 ANALYZE = osp.join(REPO, 'tools/analysis_tools/analyze_logs.py')
 AGGREGATE = osp.join(REPO, 'tools/analysis_tools/aggregate_trials.py')
@@ -193,9 +193,9 @@ def test_browse_dataset_overlays_heatmaps(trained):
     for png in pngs:
         assert re.search(r'_id\d+_cam[1-6]_(visible|infrared)\.png$', png)
         figure = cv2.imread(png)
-        # 64x32 original at 192 rows (96 wide) | 192x96 input | heatmap overlay, 6 px apart
-        assert figure.shape == (192, 3 * 96 + 2 * 6, 3)
-        packed, overlay = figure[:, 102:198], figure[:, 204:300]
+        # 64x32 original at 96 rows (48 wide) | 96x48 input | heatmap overlay, 6 px apart
+        assert figure.shape == (96, 3 * 48 + 2 * 6, 3)
+        packed, overlay = figure[:, 54:102], figure[:, 108:156]
         assert np.abs(packed.astype(int) - overlay).mean() > 10, 'no heatmap overlay'
 
 

@@ -9,8 +9,8 @@ from mmengine.analysis import FlopAnalyzer
 
 from conftest import REPO, run_tool
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
-ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-1e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
 
 
 def resnet18_trunk_flops(height, width):
@@ -25,10 +25,10 @@ def resnet18_trunk_flops(height, width):
 
 def test_get_flops_counts_hctri():
     proc = run_tool(osp.join(REPO, 'tools/analysis_tools/get_flops.py'), HCTRI)
-    assert 'input: 192x96' in proc.stdout  # from the config's test resize
+    assert 'input: 96x48' in proc.stdout  # from the config's test resize
     flops = float(re.search(r'FLOPs per image: ([\d.]+) G', proc.stdout).group(1)) * 1e9
     # the trunk plus six 1x1 convs 512 -> 256 on pooled stripes (BN and GeM are not counted)
-    expected = resnet18_trunk_flops(192, 96) + 6 * 512 * 256
+    expected = resnet18_trunk_flops(96, 48) + 6 * 512 * 256
     assert flops == pytest.approx(expected, rel=0.01)
     params = re.search(r'params: ([\d.]+) M \(all\)', proc.stdout).group(1)
     # ResNet-18 without fc, a second copy of stage0-1, 6 x (conv + BN) and 6 classifiers

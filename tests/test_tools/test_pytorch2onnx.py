@@ -16,10 +16,10 @@ from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.apis.inference import build_test_pipeline
 
 EXPORT = osp.join(REPO, 'tools/deployment/pytorch2onnx.py')
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
-PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 PDFENET_ONLINE = osp.join(
-    REPO, 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-192x96.py')
+    REPO, 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 DATA_ROOT = 'data/synthetic_sysu_mm01'
 
 
@@ -113,7 +113,7 @@ def test_export_of_pdfenet_with_online_pose(workspace):
     checkpoint = checkpoint_of(config, str(workspace / 'pdfenet_online.pth'))
     proc = run_tool(EXPORT, config, checkpoint, '--out', 'online.onnx', '--check-batch', '2',
                     cwd=workspace)
-    assert "inputs ['images'] (images 2 x 3 x 192 x 96)" in proc.stdout
+    assert "inputs ['images'] (images 2 x 3 x 96 x 48)" in proc.stdout
     assert max_abs_diff(proc) < 1e-4
 
     # pose maps computed in the graph, not traced constants: other images, another batch size

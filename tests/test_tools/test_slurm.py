@@ -20,7 +20,7 @@ from conftest import REPO, make_workspace, tool_env, write_config
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types
 
 SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 PARTITION = 'debug'
 # setup_slurm.sh's exit status when Slurm is missing and cannot be installed on this machine
 CANNOT_INSTALL = 3

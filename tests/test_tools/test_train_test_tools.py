@@ -10,7 +10,7 @@ import torch
 from conftest import REPO, make_workspace, run_tool, tool_env, write_config
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-2e_synthetic-sysu-mm01-192x96.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 TRAIN = osp.join(REPO, 'tools/train.py')
 TEST = osp.join(REPO, 'tools/test.py')
 # in-process loading and deterministic kernels: two runs of the same epochs give the same weights

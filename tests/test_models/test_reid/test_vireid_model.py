@@ -12,8 +12,8 @@ from vireid_toolbox.registry import MODELS
 from vireid_toolbox.structures import ReIDDataSample
 from vireid_toolbox.utils import register_all_modules
 
-PDFENET = 'configs/pdfenet/pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py'
-PDFENET_ONLINE = 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-192x96.py'
+PDFENET = 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py'
+PDFENET_ONLINE = 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py'
 
 
 def build_flip_test_model(repo_root, config, inputs, modalities, maps=None):

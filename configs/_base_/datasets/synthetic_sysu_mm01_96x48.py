@@ -1,19 +1,22 @@
 # The generated synthetic set in the SYSU-MM01 layout (tools/misc/make_synthetic_dataset.py
-# --out data/synthetic_sysu_mm01), for CPU demos and smoke runs: 128x64 images resized to 192x96,
-# with the ground-truth pose cache the generator writes (heatmaps follow every geometric
-# transform; methods without a pose source ignore them).
+# --out data/synthetic_sysu_mm01), for CPU demos and smoke runs: 128x64 images resized to 96x48
+# (6x3 feature maps with last_stride=1), with the ground-truth pose cache the generator writes
+# (heatmaps follow every geometric transform; methods without a pose source ignore them).
+# Training greys visible images with CAJ's channel exchange (a no-op on the 3 equal channels of
+# infrared images): backbones trained from scratch cannot lean on colour across modalities.
 dataset_type = 'SYSUMM01Dataset'
 data_root = 'data/synthetic_sysu_mm01'
 pose_cache = data_root + '/pose_cache'
 expected_pose_model = dict(name='synthetic-ground-truth')
-image_scale = (96, 192)  # (width, height)
+image_scale = (48, 96)  # (width, height)
 
 train_pipeline = [
     dict(type='LoadReIDImage'),
     dict(type='LoadCachedHeatmaps', cache_dir=pose_cache, expected_pose_model=expected_pose_model),
     dict(type='ReIDResize', scale=image_scale),
-    dict(type='ReIDPadCrop', padding=7),  # SPEC's 10 pixels at 288 rows, scaled to 192
+    dict(type='ReIDPadCrop', padding=4),  # SPEC's 10 pixels at 288 rows, scaled to 96
     dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='ChannelExchange', gray=3, gray_prob=0.5),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [

@@ -1,7 +1,7 @@
 # The synthetic PDFENet run with the online pose source: a small mmpose MPII model
 # (MobileNetV2 SimpleBaseline, randomly initialised, checkpoint=None) runs on every batch. A wiring
 # and cost test of the online path, not a pose estimator; give a checkpoint for real maps.
-_base_ = './pdfenet_r18_1xb16-4e_synthetic-sysu-mm01-192x96.py'
+_base_ = './pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py'
 
 model = dict(
     pose=dict(
@@ -14,14 +14,15 @@ model = dict(
 # the set's pipelines without LoadCachedHeatmaps
 train_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(96, 192)),
-    dict(type='ReIDPadCrop', padding=7),
+    dict(type='ReIDResize', scale=(48, 96)),
+    dict(type='ReIDPadCrop', padding=4),
     dict(type='ReIDRandomFlip', prob=0.5),
+    dict(type='ChannelExchange', gray=3, gray_prob=0.5),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(96, 192)),
+    dict(type='ReIDResize', scale=(48, 96)),
     dict(type='PackReIDInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
