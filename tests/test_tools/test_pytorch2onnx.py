@@ -55,7 +55,7 @@ def test_export_with_a_modality_input_matches_pytorch(workspace, monkeypatch):
     # real images, resized as the test pipeline does, one modality per batch and a batch size
     # other than the traced one: the graph's features are extract_features' features
     paths = sorted(glob.glob('data/synthetic_sysu_mm01/cam3/*/*.jpg'))[:3]
-    images = [cv2.resize(cv2.imread(p), (96, 192), interpolation=cv2.INTER_LINEAR) for p in paths]
+    images = [cv2.resize(cv2.imread(p), (48, 96), interpolation=cv2.INTER_LINEAR) for p in paths]
     session = onnxruntime.InferenceSession('hctri.onnx', providers=['CPUExecutionProvider'])
     batch = np.stack([image.transpose(2, 0, 1) for image in images]).astype(np.float32)
     model = init_reid_model(HCTRI, checkpoint)
@@ -117,7 +117,7 @@ def test_export_of_pdfenet_with_online_pose(workspace):
     assert max_abs_diff(proc) < 1e-4
 
     # pose maps computed in the graph, not traced constants: other images, another batch size
-    images = np.random.default_rng(0).integers(0, 256, (3, 192, 96, 3), dtype=np.uint8)
+    images = np.random.default_rng(0).integers(0, 256, (3, 96, 48, 3), dtype=np.uint8)
     session = onnxruntime.InferenceSession(str(workspace / 'online.onnx'),
                                            providers=['CPUExecutionProvider'])
     onnx_feats = session.run(None, dict(images=images.transpose(0, 3, 1, 2).astype(np.float32)))[0]
