@@ -79,3 +79,18 @@ def write_config(workspace, base_config, body, name=None):
     path = workspace / (name or 'derived_' + osp.basename(base_config))
     path.write_text(f'_base_ = {base_config!r}\n{body}')
     return str(path)
+
+
+@pytest.fixture
+def synthetic_workspace(tmp_path, synthetic_sysu_root):
+    """A working directory where the synthetic configs' data root is ``synthetic_sysu_root``."""
+    return make_workspace(tmp_path, synthetic_sysu_root)
+
+
+def checkpoint_state_dict(path):
+    """The ``state_dict`` of a toolbox checkpoint, read with torch's restricted unpickler."""
+    import torch
+
+    from vireid_toolbox.utils import allow_mmengine_checkpoint_types
+    allow_mmengine_checkpoint_types()
+    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']

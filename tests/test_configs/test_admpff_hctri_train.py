@@ -1,19 +1,17 @@
 """HcTri and ADMPFF-Net end to end on the synthetic SYSU-layout set: a few iterations of
 tools/train.py for each, and tools/test.py producing the SYSU-MM01 protocol metrics."""
 import json
-import os
 import os.path as osp
 
 import pytest
 import torch
 
-from conftest import REPO, run_tool
-from vireid_toolbox.utils import allow_mmengine_checkpoint_types
+from conftest import REPO, checkpoint_state_dict, run_tool, write_config
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
 # two iterations and a checkpoint (no validation: tools/test.py evaluates); in-process loaders
-SHORT_RUN = """_base_ = '{config}'
+SHORT_RUN = """
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=100)
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
@@ -32,17 +30,12 @@ LOSS_TERMS = {
 
 
 @pytest.fixture
-def workspace(tmp_path, synthetic_sysu_root):
-    """A working directory where the configs' ``data/synthetic_sysu_mm01`` is the test set."""
-    os.makedirs(tmp_path / 'data')
-    os.symlink(synthetic_sysu_root, tmp_path / 'data' / 'synthetic_sysu_mm01')
-    return tmp_path
+def workspace(synthetic_workspace):
+    return synthetic_workspace
 
 
 def short_config(workspace, config):
-    path = workspace / ('short_' + osp.basename(config))
-    path.write_text(SHORT_RUN.format(config=config))
-    return str(path)
+    return write_config(workspace, config, SHORT_RUN, name='short_' + osp.basename(config))
 
 
 def train(workspace, config):
@@ -55,16 +48,11 @@ def train(workspace, config):
     return cfg, work_dir, proc.stdout + proc.stderr, checkpoint
 
 
-def load_state_dict(path):
-    allow_mmengine_checkpoint_types()
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
-
-
 def test_hctri_trains(workspace):
     _, _, log, checkpoint = train(workspace, HCTRI)
     for term in LOSS_TERMS[HCTRI]:
         assert f'{term}: ' in log, f'{term} missing from the training log'
-    state = load_state_dict(checkpoint)
+    state = checkpoint_state_dict(checkpoint)
     # stage0-1 once per modality, stage2-4 once, six stripe reductions and classifiers
     assert 'backbone.specific.1.1.0.conv1.weight' in state
     assert 'backbone.specific.2.0.conv1.weight' not in state
@@ -76,7 +64,7 @@ def test_admpff_trains_and_tests(workspace):
     cfg, work_dir, log, checkpoint = train(workspace, ADMPFF)
     for term in LOSS_TERMS[ADMPFF]:
         assert f'{term}: ' in log, f'{term} missing from the training log'
-    state = load_state_dict(checkpoint)
+    state = checkpoint_state_dict(checkpoint)
     # stage3-4 duplicated into the three branches, each with its own weights
     branches = [state[f'backbone.duplicated.{b}.1.0.conv1.weight'] for b in range(3)]
     assert not torch.equal(branches[0], branches[1]) and not torch.equal(branches[1], branches[2])

@@ -8,6 +8,7 @@ from mmengine.config import Config
 
 from vireid_toolbox.registry import DATASETS, METRICS, MODELS
 from vireid_toolbox.utils import check_config, register_all_modules
+from vireid_toolbox.utils.config_check import drop_init_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
@@ -36,17 +37,6 @@ def _depth(path):
     return 0 if not bases else 1 + max(_depth(b) for b in bases)
 
 
-def _strip_init_cfg(node):
-    """Drop pretrained-weight initialisation so building never reads a checkpoint."""
-    if isinstance(node, dict):
-        node.pop('init_cfg', None)
-        for value in node.values():
-            _strip_init_cfg(value)
-    elif isinstance(node, list):
-        for value in node:
-            _strip_init_cfg(value)
-
-
 def _as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -63,7 +53,7 @@ def test_config_builds(path, capsys):
     check_config(cfg)
     print(cfg.pretty_text)  # the resolved config, visible with pytest -s
     model_cfg = cfg.model.to_dict()
-    _strip_init_cfg(model_cfg)
+    drop_init_cfg(model_cfg)
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

@@ -2,7 +2,6 @@
 cached and with online heatmaps, the ADMG visualisation tool, and the frozen pose network."""
 import glob
 import json
-import os
 import os.path as osp
 
 import cv2
@@ -12,15 +11,15 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
-from conftest import REPO, run_tool
+from conftest import REPO, checkpoint_state_dict, run_tool, write_config
 from vireid_toolbox.registry import MODELS
-from vireid_toolbox.utils import allow_mmengine_checkpoint_types, register_all_modules
+from vireid_toolbox.utils import register_all_modules
 
 CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 ONLINE = osp.join(REPO,
                   'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 # two iterations, then validation and a checkpoint; in-process loaders; two gallery trials
-SHORT_RUN = """_base_ = '{config}'
+SHORT_RUN = """
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=2)
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
@@ -33,22 +32,12 @@ test_evaluator = dict(num_trials=2)
 
 
 @pytest.fixture
-def workspace(tmp_path, synthetic_sysu_root):
-    """A working directory where the configs' ``data/synthetic_sysu_mm01`` is the test set."""
-    os.makedirs(tmp_path / 'data')
-    os.symlink(synthetic_sysu_root, tmp_path / 'data' / 'synthetic_sysu_mm01')
-    return tmp_path
+def workspace(synthetic_workspace):
+    return synthetic_workspace
 
 
 def short_config(workspace, config):
-    path = workspace / ('short_' + osp.basename(config))
-    path.write_text(SHORT_RUN.format(config=config))
-    return str(path)
-
-
-def load_state_dict(path):
-    allow_mmengine_checkpoint_types()
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    return write_config(workspace, config, SHORT_RUN, name='short_' + osp.basename(config))
 
 
 @pytest.mark.parametrize('config', [CACHED, ONLINE], ids=['cached', 'online'])
@@ -60,7 +49,7 @@ def test_train_and_test_tools(workspace, config):
     for term in ('loss_cmce_soft', 'loss_cmce_id', 'loss_center', 'acc_cmce'):
         assert term in log, f'{term} missing from the training log'
     checkpoint = osp.join(work_dir, 'iter_2.pth')
-    state = load_state_dict(checkpoint)
+    state = checkpoint_state_dict(checkpoint)
     assert not any('pose' in key for key in state), 'the pose network entered the checkpoint'
     assert 'head.loss_cmce.momentum_classifiers' in state
     # the hook moved the momentum copies towards the trained classifiers, without reaching them

@@ -16,8 +16,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, make_workspace, tool_env, write_config
-from vireid_toolbox.utils import allow_mmengine_checkpoint_types
+from conftest import REPO, checkpoint_state_dict, make_workspace, tool_env, write_config
 
 SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
@@ -90,11 +89,6 @@ def scalars(work_dir):
     return losses, metrics
 
 
-def weights(path):
-    allow_mmengine_checkpoint_types()
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
-
-
 def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
     workspace = make_workspace(tmp_path, tiny_sysu_root)
     config = write_config(workspace, HCTRI, TINY_RUN, name='tiny_slurm.py')
@@ -121,8 +115,8 @@ def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
     torchrun_losses, torchrun_metrics = scalars(torchrun_dir)
     assert sorted(slurm_losses) == [1, 2, 3] and slurm_losses == torchrun_losses
     assert 'sysu/all-single/R1' in slurm_metrics and slurm_metrics == torchrun_metrics
-    expected = weights(osp.join(torchrun_dir, 'epoch_1.pth'))
-    actual = weights(osp.join(slurm_dir, 'epoch_1.pth'))
+    expected = checkpoint_state_dict(osp.join(torchrun_dir, 'epoch_1.pth'))
+    actual = checkpoint_state_dict(osp.join(slurm_dir, 'epoch_1.pth'))
     assert expected.keys() == actual.keys()
     for key in expected:
         assert torch.equal(expected[key], actual[key]), f'{key} differs between srun and torchrun'

@@ -7,8 +7,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, make_workspace, run_tool, tool_env, write_config
-from vireid_toolbox.utils import allow_mmengine_checkpoint_types
+from conftest import REPO, checkpoint_state_dict, make_workspace, run_tool, tool_env, write_config
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
 TRAIN = osp.join(REPO, 'tools/train.py')
@@ -35,11 +34,6 @@ def workspace(tmp_path, tiny_sysu_root):
 def tiny_config(workspace, max_epochs):
     return write_config(workspace, HCTRI, TINY_RUN.format(max_epochs=max_epochs),
                         name=f'tiny_{max_epochs}e.py')
-
-
-def weights(path):
-    allow_mmengine_checkpoint_types()
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
 
 
 def assert_one_line_error(proc, *culprits):
@@ -81,10 +75,10 @@ def test_resume_after_an_interruption_ends_with_the_same_weights(workspace):
                        cwd=workspace)
     assert 'resumed epoch: 1' in resumed.stdout + resumed.stderr
 
-    expected = weights(osp.join(straight, 'epoch_2.pth'))
-    actual = weights(osp.join(interrupted, 'epoch_2.pth'))
+    expected = checkpoint_state_dict(osp.join(straight, 'epoch_2.pth'))
+    actual = checkpoint_state_dict(osp.join(interrupted, 'epoch_2.pth'))
     assert expected.keys() == actual.keys()
-    first_epoch = weights(osp.join(interrupted, 'epoch_1.pth'))
+    first_epoch = checkpoint_state_dict(osp.join(interrupted, 'epoch_1.pth'))
     assert any(not torch.equal(first_epoch[k], actual[k]) for k in actual), 'epoch 2 did not train'
     for key in expected:
         assert torch.equal(expected[key], actual[key]), f'{key} differs after resume'

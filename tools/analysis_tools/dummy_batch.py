@@ -10,18 +10,7 @@ from mmengine.config import Config
 
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.structures import ReIDDataSample
-
-
-def drop_init_cfg(node):
-    """Remove every ``init_cfg`` (pretrained checkpoints) from a config tree."""
-    if isinstance(node, dict):
-        node.pop('init_cfg', None)
-        for value in node.values():
-            drop_init_cfg(value)
-    elif isinstance(node, list):
-        for value in node:
-            drop_init_cfg(value)
-    return node
+from vireid_toolbox.utils.config_check import drop_init_cfg
 
 
 def build_model(cfg: Config) -> torch.nn.Module:

@@ -115,6 +115,22 @@ def _check_dataloader(name: str, loader: dict) -> None:
             _check_node(child, _NESTED.get(key, R.DATASETS), child_path)
 
 
+def drop_init_cfg(node):
+    """Remove every ``init_cfg`` (pretrained checkpoints) from a config tree, in place.
+
+    For building a model with random weights and without reading or
+    downloading anything (config tests, FLOPs and timing tools).
+    """
+    if isinstance(node, dict):
+        node.pop('init_cfg', None)
+        for value in node.values():
+            drop_init_cfg(value)
+    elif isinstance(node, list):
+        for value in node:
+            drop_init_cfg(value)
+    return node
+
+
 def check_config(cfg: Config) -> None:
     """Raise :class:`ConfigKeyError` naming the first unknown type or argument in ``cfg``."""
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
