@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from vireid_toolbox.evaluation.functional import rank_metrics
+from vireid_toolbox.evaluation.functional import rank_metrics, rank_metrics_subsets
 
 # the package exports the function under the module's name: fetch the module itself
 rank_metrics_module = importlib.import_module('vireid_toolbox.evaluation.functional.rank_metrics')
@@ -217,14 +217,41 @@ def test_memory_layout_of_the_distances_does_not_matter(layout):
     check_against_loop(dist, q_ids, g_ids, q_cams, g_cams)
 
 
-@pytest.mark.parametrize('num_g', [1, 2, 7, 8, 9, 301])
-def test_bisection_counts_the_smaller_entries_of_every_row(num_g):
-    rng = np.random.default_rng(num_g)
-    rows = np.sort(rng.integers(0, 20, (13, num_g)).astype(np.float32), axis=1)
-    values = rng.integers(-2, 23, (13, 9)).astype(np.float32)  # below, inside, above, ties
-    values[0, 0] = np.inf
-    expected = (rows[:, None, :] < values[:, :, None]).sum(axis=2)
-    np.testing.assert_array_equal(rank_metrics_module._count_smaller(rows, values), expected)
+def brute_segments(block, values, cols, num):
+    """``#{j < num: (values[j], cols[j]) < (block[p], p)}`` by comparing every pair."""
+    width = cols.shape[1]
+    d, v = block[:, None, :], values[:, :width, None]
+    smaller = (v < d) | ((v == d) & (cols[:, :, None] < np.arange(block.shape[1])))
+    return (smaller & (np.arange(width) < num[:, None])[:, :, None]).sum(axis=1)
+
+
+@pytest.mark.parametrize('values_kind', ['continuous', 'ties', 'magnitudes'])
+def test_segments_count_the_smaller_keys_of_every_row(values_kind):
+    rng = np.random.default_rng(len(values_kind))
+    n, num_g, width = 40, 90, 12
+    if values_kind == 'continuous':
+        block = rng.random((n, num_g)).astype(np.float32)
+    elif values_kind == 'ties':  # a few distinct values: entries equal to thresholds everywhere
+        block = rng.integers(0, 6, (n, num_g)).astype(np.float32)
+    else:
+        block = rng.random((n, num_g)) * 10.0**rng.integers(-300, 300, (n, num_g))
+        block *= rng.choice([-1, 1], (n, num_g))
+        block[:, :4] = rng.choice([0.0, -0.0, 1.7e308, -1.7e308], (n, 4))
+    # the matches: some rows without any, some with one, the others with up to width
+    num = rng.integers(0, width + 1, n)
+    num[:3] = [0, 1, width]
+    cols = np.stack([rng.choice(num_g, width, replace=False) for _ in range(n)])
+    matched = np.where(np.arange(width) < num[:, None], np.take_along_axis(block, cols, 1), np.inf)
+    order = np.lexsort((np.where(np.isinf(matched), num_g, cols), matched), axis=1)
+    values = np.full((n, width + 1), np.inf, dtype=block.dtype)
+    values[:, :-1] = np.take_along_axis(matched, order, 1)
+    cols = np.take_along_axis(cols, order, 1)
+    seg = rank_metrics_module._segments(block, values, cols, num, np.dtype(np.uint8),
+                                        rank_metrics_module._Workspace())
+    np.testing.assert_array_equal(seg, brute_segments(block, values, cols, num))
+    # a match's segment is its slot
+    rows, slots = np.nonzero(np.arange(width) < num[:, None])
+    np.testing.assert_array_equal(seg[rows, cols[rows, slots]], slots)
 
 
 @pytest.mark.parametrize('threads', [1, 3])
@@ -270,6 +297,112 @@ def test_accepts_tensors():
                        ignore_cam_pairs=())
     np.testing.assert_allclose(out['cmc'], expected['cmc'])
     assert out['mAP'] == expected['mAP']
+
+
+# ------------------------------------------------------------- pool subsets
+def assert_same_result(out, expected, atol=1e-12):
+    np.testing.assert_allclose(out['cmc'], expected['cmc'], rtol=0, atol=atol)
+    assert out['mAP'] == pytest.approx(expected['mAP'], abs=atol)
+    assert out['mINP'] == pytest.approx(expected['mINP'], abs=atol)
+
+
+def random_subsets(rng, num_g, match):
+    """Unsorted, sorted, every column (in order and shuffled), tiny ones with column ``match``."""
+    other = rng.choice(np.delete(np.arange(num_g), match))
+    return [rng.permutation(num_g)[:num_g // 2],
+            np.sort(rng.choice(num_g, num_g // 3, replace=False)), np.arange(num_g),
+            rng.permutation(num_g), np.array([other, match]), np.array([match])]
+
+
+@pytest.mark.parametrize('options', [
+    dict(),
+    dict(cmc_mode='standard', ignore_cam_pairs=()),
+    dict(cmc_mode='standard', ignore_cam_pairs=((3, 2), (6, 1)), max_rank=7),
+    dict(ignore_cam_pairs=((3, 2), (6, 1)), max_rank=7),
+    dict(ignore_cam_pairs=(), ignore_same_id_same_cam=True),
+    dict(cmc_mode='standard', ignore_same_id_same_cam=True),
+])
+@pytest.mark.parametrize('threads', [1, 3])
+def test_subsets_equal_rank_metrics_on_their_columns(monkeypatch, options, threads):
+    # ties everywhere (ten distinct values), camera rules, grouped and interleaved identities
+    rng = np.random.default_rng(7)
+    monkeypatch.setattr(rank_metrics_module, '_CHUNK_ELEMENTS', 400)
+    monkeypatch.setattr(rank_metrics_module.torch, 'get_num_threads', lambda: threads)
+    for trial in range(4):
+        num_q, num_g = 47, 71
+        q_ids, g_ids = rng.integers(0, 7, num_q), rng.integers(0, 9, num_g)
+        if trial % 2:
+            g_ids = np.sort(g_ids)
+        q_cams, g_cams = rng.choice([3, 6], num_q), rng.choice([1, 2, 3, 4], num_g)
+        match = np.flatnonzero(np.isin(g_ids, q_ids))[0]
+        g_cams[match] = 4  # no rule ignores it: the one-column subset has a match
+        dist = np.round(rng.random((num_q, num_g)), 1).astype([np.float32, np.float64][trial % 2])
+        subsets = random_subsets(rng, num_g, match)
+        # a subset without identity 0: its queries have no match there and are skipped
+        subsets.append(np.flatnonzero(g_ids != 0))
+        outs = rank_metrics_subsets(dist, q_ids, g_ids, q_cams, g_cams, subsets=subsets, **options)
+        assert len(outs) == len(subsets)
+        for out, subset in zip(outs, subsets):
+            cols = np.sort(subset)  # ties are broken by the pool column
+            expected = rank_metrics(dist[:, cols], q_ids, g_ids[cols], q_cams, g_cams[cols],
+                                    **options)
+            assert_same_result(out, expected)
+            check_against_loop(dist[:, cols], q_ids, g_ids[cols], q_cams, g_cams[cols], **options)
+
+
+def test_subsets_accept_tensors_and_lists():
+    rng = np.random.default_rng(8)
+    dist = rng.random((9, 12))
+    q_ids, g_ids = rng.integers(0, 3, 9), rng.integers(0, 3, 12)
+    subsets = [[0, 4, 2, 7], np.arange(12)]
+    expected = rank_metrics_subsets(dist, q_ids, g_ids, subsets=subsets, ignore_cam_pairs=())
+    out = rank_metrics_subsets(torch.from_numpy(dist), torch.from_numpy(q_ids),
+                               torch.from_numpy(g_ids), ignore_cam_pairs=(),
+                               subsets=[torch.tensor(s) for s in subsets])
+    for a, b in zip(out, expected):
+        assert_same_result(a, b, atol=0)
+
+
+def test_golden_subset_ties_are_broken_by_the_pool_column():
+    # pool: column 0 id 2 at 0.5, column 1 id 1 (the match) at 0.5, column 2 id 3 at 0.1
+    dist = np.array([[0.5, 0.5, 0.1]])
+    q_ids, g_ids = [1], [2, 1, 3]
+    # the subset lists column 1 first, yet column 0 wins the tie: ranking id 2, id 1
+    out, = rank_metrics_subsets(dist, q_ids, g_ids, subsets=[[1, 0]], ignore_cam_pairs=(),
+                                max_rank=3)
+    np.testing.assert_allclose(out['cmc'], [0, 1, 1])
+    assert out['mAP'] == pytest.approx(1 / 2)
+    assert out['mINP'] == pytest.approx(1 / 2)
+    # all three: id 3, id 2, id 1
+    out, = rank_metrics_subsets(dist, q_ids, g_ids, subsets=[[1, 2, 0]], ignore_cam_pairs=(),
+                                max_rank=3)
+    np.testing.assert_allclose(out['cmc'], [0, 0, 1])
+    assert out['mAP'] == pytest.approx(1 / 3)
+    # rank_metrics on the columns in the subset's order breaks the tie the other way
+    out = rank_metrics(dist[:, [1, 0]], q_ids, [1, 2], ignore_cam_pairs=(), max_rank=3)
+    assert out['mAP'] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize('subsets, message', [
+    ([[0, 1], [2, 3]], r'subsets\[1\] holds column 3 outside the pool of 3 columns'),
+    ([[0, -1]], r'subsets\[0\] holds column -1 outside the pool'),
+    ([[0, 1], []], r'subsets\[1\] must be a non-empty 1-D array'),
+    ([[[0, 1]]], r'subsets\[0\] must be a non-empty 1-D array'),
+    ([[0, 2, 0]], r'subsets\[0\] holds column 0 more than once'),
+    ([[0.0, 1.0]], r'subsets\[0\] must hold integer column indices'),
+    ([], 'subsets is empty'),
+    (np.array([0, 1]), 'wrap a single subset in a list'),
+])
+def test_bad_subsets_name_the_subset(subsets, message):
+    with pytest.raises(ValueError, match=message):
+        rank_metrics_subsets(np.zeros((2, 3)), [1, 2], [1, 2, 3], subsets=subsets,
+                             ignore_cam_pairs=())
+
+
+def test_subset_without_any_match_names_the_subset():
+    dist = np.array([[0.2, 0.1, 0.3]])
+    with pytest.raises(ValueError, match=r'no query has a true match in subsets\[1\]'):
+        rank_metrics_subsets(dist, [1], [1, 2, 3], subsets=[[0, 1], [1, 2]], ignore_cam_pairs=())
 
 
 # ------------------------------------------------------------------ bad input

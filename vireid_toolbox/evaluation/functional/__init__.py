@@ -1,4 +1,4 @@
-from .rank_metrics import rank_metrics
+from .rank_metrics import rank_metrics, rank_metrics_subsets
 from .reranking import k_reciprocal_rerank
 
-__all__ = ['rank_metrics', 'k_reciprocal_rerank']
+__all__ = ['rank_metrics', 'rank_metrics_subsets', 'k_reciprocal_rerank']

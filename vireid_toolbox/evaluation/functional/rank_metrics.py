@@ -6,7 +6,9 @@ The semantics are those of the community's cross-modality reference code
 
 * each query ranks the gallery by ascending distance; ties are broken by the
   gallery index, as a stable sort would (the reference's ``np.argsort`` is not
-  stable, so on exact ties the reference itself is not deterministic);
+  stable, so on exact ties the reference itself is not deterministic); for
+  :func:`rank_metrics_subsets` the index is the *pool* column, whatever the
+  order of the subset's indices;
 * gallery items are *ignored* (removed from the ranking) for a query from
   camera ``a`` when they come from camera ``b``, for every ``(a, b)`` in
   ``ignore_cam_pairs`` (SYSU-MM01: a cam-3 query ignores cam 2), and, when
@@ -19,26 +21,31 @@ The semantics are those of the community's cross-modality reference code
   hardest positive;
 * queries without any (non-ignored) true match are skipped.
 
-Only the ranks of the true matches are needed, so no index sort is done:
+Only the ranks of the true matches are needed, so no row is sorted. Keyed by
+``(distance, column)``, no two items of a row tie; a query's matches, sorted
+by key, are its *thresholds* ``t_0 < t_1 < ...``, and every pool item gets
+its *segment*: the number of thresholds whose key is smaller than its own
+(match ``j`` has segment ``j``). For a subset ``S`` of the pool holding match
+``j``, the items of ``S`` ranked at or before match ``j`` are exactly those
+with segment ``<= j``, so:
 
-* deduplicated CMC: the query identity's rank in the deduplicated ranking is
-  1 + the number of other identities whose nearest (non-ignored) item is
-  nearer than the query identity's nearest one (per-identity minima, one
-  reduction over each identity's columns); exact ties are broken by the
-  gallery index of the items achieving the minima;
-* mAP / mINP: every row is sorted by value only and each match's distance is
-  located in its sorted row by a batched binary search, which counts the
-  items nearer than the match; the few matches whose distance occurs more
-  than once in the row get an exact index tie-break;
-* the camera rule is applied by grouping the queries by the gallery columns
-  it keeps for them (SYSU-MM01: cam-3 queries, cam-6 queries): the ignored
-  columns are left out of the group's matrix; items of the query's identity
-  and camera (LLCM) get an infinite distance, so they are never nearer than
-  a match and are never matches.
+* the raw rank of match ``j`` in ``S`` is ``#{s in S: seg_s <= j}``, a
+  per-row histogram of the segments of ``S``, accumulated (mAP, mINP and the
+  'standard' CMC);
+* the rank of the first match ``j*`` of ``S`` in the ranking deduplicated by
+  identity is the number of identities whose smallest segment in ``S`` is
+  ``<= j*`` (the query's own identity counts itself);
+* ignored (query, item) pairs get a segment larger than any ``j``: they are
+  never counted and never matches.
 
-The work is chunked over queries, which bounds the memory, and the chunks
-are evaluated by ``torch.get_num_threads()`` threads (numpy releases the GIL
-while it sorts and reduces).
+The segments are found for the whole pool once, with a grid lookup: each
+row's threshold range is cut into uniform cells, a table gives every cell the
+number of thresholds in the cells before it, and the few items of a cell
+holding a threshold not above them are settled by a bisection on the keys.
+Each subset then costs a gather, a histogram and a per-identity minimum of
+small integers. The work is chunked over queries, which bounds the memory,
+and the chunks are evaluated by ``torch.get_num_threads()`` threads (numpy
+releases the GIL in these operations).
 """
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -47,10 +54,15 @@ import numpy as np
 import torch
 
 ArrayLike = Union[np.ndarray, torch.Tensor, Sequence]
+Sums = Tuple[int, float, float, np.ndarray]
+"""Over some queries: ``(number with a match, sum of AP, sum of INP, histogram
+of the CMC ranks clipped to max_rank + 1)``."""
 
 CMC_MODES = ('unique', 'standard')
 _CHUNK_ELEMENTS = 1 << 20
-"""Distance entries one thread handles at once (4 MiB per float32 working array)."""
+"""Pool entries (query x column) one thread handles at once."""
+_CELLS_PER_MATCH = 16
+"""Grid cells per threshold slot: finer cells leave fewer items to bisect."""
 
 
 def _as_numpy(value, name: str) -> np.ndarray:
@@ -106,6 +118,34 @@ def _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max
     return distmat, query_ids, gallery_ids, query_cams, gallery_cams, int(max_rank), pairs
 
 
+def _check_subsets(subsets, num_g: int) -> List[np.ndarray]:
+    """The subsets as int64 arrays of distinct pool columns; an error names a bad one."""
+    if isinstance(subsets, (np.ndarray, torch.Tensor)) and subsets.ndim < 2:
+        raise ValueError('subsets must be a sequence of column index arrays, got a '
+                         f'{subsets.ndim}-D array: wrap a single subset in a list')
+    checked = []
+    for i, subset in enumerate(subsets):
+        columns = _as_numpy(subset, f'subsets[{i}]')
+        if columns.ndim != 1 or columns.size == 0:
+            raise ValueError(f'subsets[{i}] must be a non-empty 1-D array of pool column '
+                             f'indices, got shape {columns.shape}')
+        if not np.issubdtype(columns.dtype, np.integer):
+            raise ValueError(f'subsets[{i}] must hold integer column indices, got dtype '
+                             f'{columns.dtype}')
+        outside = columns[(columns < 0) | (columns >= num_g)]
+        if outside.size:
+            raise ValueError(f'subsets[{i}] holds column {outside[0]} outside the pool of '
+                             f'{num_g} columns (0..{num_g - 1})')
+        ordered = np.sort(columns)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        if repeated.size:
+            raise ValueError(f'subsets[{i}] holds column {repeated[0]} more than once')
+        checked.append(columns.astype(np.int64))
+    if not checked:
+        raise ValueError('subsets is empty: pass at least one array of pool column indices')
+    return checked
+
+
 class _GalleryByIdentity:
     """Where every identity's items are in the gallery columns.
 
@@ -148,206 +188,359 @@ class _GalleryByIdentity:
         return out
 
 
-def _camera_groups(num_q: int, num_g: int, query_cams: Optional[np.ndarray],
-                   gallery_cams: Optional[np.ndarray],
-                   pairs: Tuple[Tuple[int, int], ...]) -> Tuple[np.ndarray, List[np.ndarray]]:
-    """The queries grouped by the gallery columns that the camera rule keeps for them.
+def _camera_groups(num_q: int, query_cams: Optional[np.ndarray],
+                   gallery_cams: Optional[np.ndarray], pairs: Tuple[Tuple[int, int], ...]
+                   ) -> Tuple[np.ndarray, List[Optional[np.ndarray]]]:
+    """The queries grouped by the pool columns that the camera rule ignores for them.
 
     Returns:
-        tuple: ``(group of every query, kept gallery columns of every group)``,
-        the columns ascending.
+        tuple: ``(group of every query, ignored-column mask of every group)``,
+        a mask ``None`` when the group ignores nothing.
     """
     if not pairs:
-        return np.zeros(num_q, dtype=np.int64), [np.arange(num_g)]
+        return np.zeros(num_q, dtype=np.int64), [None]
     cams, query_class = np.unique(query_cams, return_inverse=True)
-    kept, class_group = {}, []
+    masks, class_group = {}, []
     for cam in cams:
-        ignored = np.zeros(num_g, dtype=bool)
+        ignored = np.zeros(len(gallery_cams), dtype=bool)
         for cam_q, cam_g in pairs:
             if cam_q == cam:
                 ignored |= gallery_cams == cam_g
-        group, _ = kept.setdefault(ignored.tobytes(), (len(kept), np.flatnonzero(~ignored)))
+        group, _ = masks.setdefault(ignored.tobytes(),
+                                    (len(masks), ignored if ignored.any() else None))
         class_group.append(group)
-    return np.array(class_group)[query_class.reshape(-1)], [cols for _, cols in kept.values()]
+    return np.array(class_group)[query_class.reshape(-1)], [mask for _, mask in masks.values()]
 
 
-class _GroupEvaluator:
-    """Evaluates the queries of one camera group: they all keep the same gallery columns.
-
-    Args:
-        cols (np.ndarray): The gallery columns kept for the group (ascending,
-            so that their position breaks ties as the gallery index does).
-        num_g (int): Number of gallery columns.
-        query_ids, gallery_ids (np.ndarray): Identity labels (all queries, all
-            gallery items).
-        same_id_same_cam (tuple, optional): ``(query_cams, gallery_cams)`` when
-            items sharing the query's identity and camera are ignored.
-        cmc_mode (str): 'unique' or 'standard'.
-        max_rank (int): Length of the CMC.
-    """
-
-    def __init__(self, cols, num_g, query_ids, gallery_ids, same_id_same_cam, cmc_mode, max_rank):
-        self.cols = None if len(cols) == num_g else cols
-        self.gallery = _GalleryByIdentity(gallery_ids[cols])
-        self.query_id_index = self.gallery.index_of(query_ids)
-        self.same_id_same_cam = None if same_id_same_cam is None else (
-            same_id_same_cam[0], same_id_same_cam[1][cols])
-        self.cmc_mode = cmc_mode
-        self.max_rank = max_rank
-        self.columns = np.arange(len(cols))
-
-    def __call__(self, block: np.ndarray, local: np.ndarray, queries: np.ndarray,
-                 space: '_Workspace') -> Tuple[int, float, float, np.ndarray]:
-        """Sums over the group's queries in a chunk that have a match.
-
-        Args:
-            block (np.ndarray): The chunk's distances (a workspace buffer).
-            local (np.ndarray): The group's rows in ``block``.
-            queries (np.ndarray): Their query indices.
-            space (_Workspace): The thread's buffers.
-
-        Returns:
-            tuple: ``(num_valid, sum of AP, sum of INP, histogram of the CMC
-            ranks, clipped to max_rank + 1)``.
-        """
-        dist = block
-        if len(local) < len(block):
-            dist = space.get('group', (len(local), block.shape[1]))
-            np.take(block, local, axis=0, out=dist, mode='clip')  # 'clip': unbuffered
-        if self.cols is not None:
-            kept = space.get('kept', (len(local), len(self.cols)))
-            dist = np.take(dist, self.cols, axis=1, out=kept, mode='clip')
-        thresholds, cols = self._match_distances(dist, queries)
-        num_pos = np.isfinite(thresholds).sum(axis=1)
-        match_ranks = self._match_ranks(dist, thresholds, cols, space)
-        if self.cmc_mode == 'standard':
-            first_rank = match_ranks[:, 0]
-        else:
-            first_rank = self._unique_first_rank(dist, thresholds[:, :1], cols[:, :1], num_pos)
-
-        valid = num_pos > 0
-        num_pos, match_ranks, first_rank = num_pos[valid], match_ranks[valid], first_rank[valid]
-        is_match = np.arange(match_ranks.shape[1]) < num_pos[:, None]
-        precision = np.arange(1, match_ranks.shape[1] + 1) / match_ranks
-        ap_sum = float(((precision * is_match).sum(axis=1) / num_pos).sum())
-        hardest = match_ranks[np.arange(len(num_pos)), num_pos - 1]
-        inp_sum = float((num_pos / hardest).sum())
-        hist = np.bincount(np.minimum(first_rank, self.max_rank + 1) - 1,
-                           minlength=self.max_rank + 1)
-        return int(valid.sum()), ap_sum, inp_sum, hist
-
-    def _match_distances(self, dist: np.ndarray,
-                         queries: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Distances and columns of every query's matches, ascending by (distance, column).
-
-        Ignored matches (and padding) have distance +inf: items of the query's
-        identity and camera are set to +inf in ``dist`` when that rule is on.
-        """
-        gallery = self.gallery
-        id_index = self.query_id_index[queries]
-        slots = np.arange(gallery.count.max())
-        count = np.where(id_index >= 0, gallery.count[id_index], 0)
-        in_id = slots < count[:, None]
-        cols = gallery.members[np.where(in_id, gallery.start[id_index][:, None] + slots, 0)]
-        row_of = np.broadcast_to(np.arange(dist.shape[0])[:, None], cols.shape)
-        if self.same_id_same_cam is not None:
-            query_cams, gallery_cams = self.same_id_same_cam
-            same_cam = in_id & (gallery_cams[cols] == query_cams[queries][:, None])
-            dist[row_of[same_cam], cols[same_cam]] = np.inf
-        thresholds = np.where(in_id, dist[row_of, cols], np.inf)
-        # the columns of an identity are ascending, so a stable sort orders by (distance, column)
-        order = np.argsort(thresholds, axis=1, kind='stable')
-        return np.take_along_axis(thresholds, order, 1), np.take_along_axis(cols, order, 1)
-
-    def _match_ranks(self, dist: np.ndarray, thresholds: np.ndarray, cols: np.ndarray,
-                     space: '_Workspace') -> np.ndarray:
-        """1-based rank of every match in its query's kept raw ranking.
-
-        The rows are sorted by value and every match's distance is bisected
-        in its sorted row, which counts the nearer items exactly. A match
-        whose distance occurs again in its row (an exact tie) also counts the
-        equal items at smaller columns.
-        """
-        sorted_rows = space.get('sorted', dist.shape)
-        np.copyto(sorted_rows, dist)
-        sorted_rows.sort(axis=1)
-        nearer = _count_smaller(sorted_rows, thresholds)
-        finite = np.isfinite(thresholds)
-        last = dist.shape[1] - 1
-        next_value = sorted_rows[np.arange(len(dist))[:, None], np.minimum(nearer + 1, last)]
-        tie_rows, tie_slots = np.nonzero((next_value == thresholds) & (nearer < last) & finite)
-        ranks = nearer + 1
-        step = max(1, _CHUNK_ELEMENTS // dist.shape[1])
-        for s in range(0, len(tie_rows), step):
-            r, j = tie_rows[s:s + step], tie_slots[s:s + step]
-            equal_before = ((dist[r] == thresholds[r, j][:, None]) &
-                            (self.columns < cols[r, j][:, None]))
-            ranks[r, j] += equal_before.sum(axis=1)
-        return ranks
-
-    def _unique_first_rank(self, dist: np.ndarray, first: np.ndarray, first_col: np.ndarray,
-                           num_pos: np.ndarray) -> np.ndarray:
-        """Rank of the first match in the ranking deduplicated by identity.
-
-        1 + the number of identities whose nearest item comes before the first
-        match: a smaller minimum distance, or an equal one at a smaller column.
-        """
-        id_min = self.gallery.reduce(np.minimum, dist)
-        first_rank = (id_min < first).sum(axis=1) + 1
-        # the query's own identity reaches the minimum; another one reaching it is a tie
-        tied = np.flatnonzero(((id_min == first).sum(axis=1) > 1) & (num_pos > 0))
-        if tied.size:
-            before = (dist[tied] < first[tied]) | ((dist[tied] == first[tied]) &
-                                                   (self.columns < first_col[tied]))
-            first_rank[tied] = self.gallery.reduce(np.logical_or, before).sum(axis=1) + 1
-        return first_rank
-
-
-def _count_smaller(sorted_rows: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``out[i, j] = #{g: sorted_rows[i, g] < values[i, j]}`` for ascending rows.
-
-    One bisection of every value at once (binary lifting: the count grows by
-    decreasing powers of two while the entry before it stays smaller), so only
-    ``values.size * log2(G)`` entries are read.
-    """
-    num_rows, num_g = sorted_rows.shape
-    flat = sorted_rows.reshape(-1)
-    start = (np.arange(num_rows) * num_g)[:, None]
-    last = start + num_g - 1
-    count = np.repeat(start, values.shape[1], axis=1)  # absolute position in flat
-    step = 1 << (num_g.bit_length() - 1)
-    while step:
-        candidate = count + step
-        # past the row's end the row's maximum is compared: it only grows when all entries are
-        np.copyto(count, candidate, where=flat[np.minimum(candidate - 1, last)] < values)
-        step >>= 1
-    return np.minimum(count - start, num_g)
+def _query_chunks(group_of: np.ndarray, num_g: int, workers: int) -> List[Tuple[int, np.ndarray]]:
+    """``(group, query indices)`` pieces of about ``_CHUNK_ELEMENTS`` entries, one group each."""
+    rows = max(1, min(_CHUNK_ELEMENTS // num_g, -(-len(group_of) // workers)))
+    chunks = []
+    for group in np.unique(group_of):
+        queries = np.flatnonzero(group_of == group)
+        chunks += [(group, part) for part in np.array_split(queries, -(-len(queries) // rows))]
+    return chunks
 
 
 class _Workspace:
     """One thread's chunk buffers, reused from chunk to chunk.
 
     Fresh multi-MiB arrays for every chunk would cost a page fault per 4 KiB
-    page, about as much as the copies themselves.
+    page, about as much as the work on them.
     """
 
-    def __init__(self, size: int, dtype: np.dtype):
-        self.size, self.dtype = size, dtype
+    def __init__(self):
         self.buffers = {}
 
-    def get(self, name: str, shape: Tuple[int, int]) -> np.ndarray:
+    def get(self, name: str, shape: Tuple[int, ...], dtype) -> np.ndarray:
         """A C-contiguous ``shape`` view of the buffer ``name`` (contents undefined)."""
-        if name not in self.buffers:
-            self.buffers[name] = np.empty(self.size, dtype=self.dtype)
-        return self.buffers[name][:shape[0] * shape[1]].reshape(shape)
+        size = int(np.prod(shape))
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = self.buffers[name] = np.empty(size, dtype=dtype)
+        return buffer[:size].reshape(shape)
 
 
-def _query_chunks(num_q: int, num_g: int, workers: int) -> List[slice]:
-    """Row ranges of about ``_CHUNK_ELEMENTS`` entries, a multiple of ``workers`` of them."""
-    num_chunks = max(workers, -(-num_q * num_g // _CHUNK_ELEMENTS))
-    num_chunks = min(num_q, -(-num_chunks // workers) * workers)
-    bounds = np.linspace(0, num_q, num_chunks + 1).round().astype(int)
-    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+class _Subset:
+    """One subset of pool columns and what its evaluation reuses for every chunk.
+
+    Args:
+        columns (np.ndarray): Its distinct pool columns.
+        pool_ids (np.ndarray): Identity of every pool column.
+        by_identity (bool): Whether the deduplicated CMC needs its identities.
+    """
+
+    def __init__(self, columns: np.ndarray, pool_ids: np.ndarray, by_identity: bool):
+        all_columns = np.array_equal(columns, np.arange(len(pool_ids)))
+        self.columns = None if all_columns else columns
+        self.member = np.zeros(len(pool_ids), dtype=bool)
+        self.member[columns] = True
+        self.gallery = _GalleryByIdentity(pool_ids[columns]) if by_identity else None
+
+
+class _PoolEvaluator:
+    """Segments a chunk of queries against the pool, then evaluates every subset.
+
+    Args:
+        pool_ids (np.ndarray): Identity of every pool column.
+        query_ids (np.ndarray): Identity of every query.
+        same_id_same_cam (tuple, optional): ``(query_cams, pool_cams)`` when
+            items sharing the query's identity and camera are ignored.
+        subsets (list[np.ndarray]): Pool columns of every subset.
+        cmc_mode (str): 'unique' or 'standard'.
+        max_rank (int): Length of the CMC.
+    """
+
+    def __init__(self, pool_ids, query_ids, same_id_same_cam, subsets, cmc_mode, max_rank):
+        self.pool = _GalleryByIdentity(pool_ids)
+        self.query_id_index = self.pool.index_of(query_ids)
+        self.same_id_same_cam = same_id_same_cam
+        self.width = int(self.pool.count.max())
+        """Threshold slots of a row: the most pool items of one identity."""
+        self.ignored = self.width + 1
+        """Segment of ignored items, above every match's."""
+        self.nbins = self.ignored + 1
+        self.seg_dtype = np.min_scalar_type(self.ignored)
+        self.subsets = [_Subset(cols, pool_ids, cmc_mode == 'unique') for cols in subsets]
+        self.cmc_mode = cmc_mode
+        self.max_rank = max_rank
+
+    def __call__(self, block: np.ndarray, queries: np.ndarray, ignored_cols: Optional[np.ndarray],
+                 space: _Workspace) -> List[Sums]:
+        """The sums of every subset over the chunk ``block`` (rows = ``queries``)."""
+        values, cols, num, same_cam = self._sorted_matches(block, queries, ignored_cols)
+        seg = _segments(block, values, cols, num, self.seg_dtype, space)
+        if ignored_cols is not None:
+            np.copyto(seg, self.ignored, where=ignored_cols)
+        if same_cam is not None:
+            seg[same_cam] = self.ignored
+        row, slot = np.nonzero(np.arange(self.width) < num[:, None])  # slots ascending per row
+        matches = (row, row * self.width + slot, cols[row, slot])
+        return [self._subset_sums(seg, matches, subset, space) for subset in self.subsets]
+
+    def _sorted_matches(self, block: np.ndarray, queries: np.ndarray,
+                        ignored_cols: Optional[np.ndarray]):
+        """Every query's non-ignored matches as ascending ``(distance, column)`` keys.
+
+        Returns:
+            tuple: ``(values, cols, num, same_cam)``: ``n x (width + 1)``
+            distances (+inf after the ``num`` matches), ``n x width`` columns,
+            the number of matches, and the ``(rows, columns)`` of the items
+            ignored by the same-identity-same-camera rule (or None).
+        """
+        pool = self.pool
+        id_index = self.query_id_index[queries]
+        count = np.where(id_index >= 0, pool.count[id_index], 0)
+        slots = np.arange(self.width)
+        in_id = slots < count[:, None]
+        cols = pool.members[np.where(in_id, pool.start[id_index][:, None] + slots, 0)]
+        kept = in_id if ignored_cols is None else in_id & ~ignored_cols[cols]
+        same_cam = None
+        if self.same_id_same_cam is not None:
+            query_cams, pool_cams = self.same_id_same_cam
+            same = in_id & (pool_cams[cols] == query_cams[queries][:, None])
+            kept = kept & ~same
+            same_cam = (np.nonzero(same)[0], cols[same])
+        values = np.full((len(block), self.width + 1), np.inf, dtype=block.dtype)
+        matched = np.where(kept, np.take_along_axis(block, cols, 1), np.inf)
+        # an identity's columns are ascending, so a stable sort orders by (distance, column)
+        order = np.argsort(matched, axis=1, kind='stable')
+        values[:, :-1] = np.take_along_axis(matched, order, 1)
+        return values, np.take_along_axis(cols, order, 1), kept.sum(axis=1), same_cam
+
+    def _subset_sums(self, seg: np.ndarray, matches: Tuple[np.ndarray, np.ndarray, np.ndarray],
+                     subset: _Subset, space: _Workspace) -> Sums:
+        """AP, INP and CMC sums of the chunk's queries that have a match in ``subset``.
+
+        Args:
+            seg (np.ndarray): ``n x P`` segments of the pool entries.
+            matches (tuple): ``(row, flat slot, pool column)`` of every match
+                of the chunk, by row and ascending slot.
+            subset (_Subset): The subset.
+            space (_Workspace): The thread's buffers.
+        """
+        n = len(seg)
+        if subset.columns is not None:
+            seg = np.take(seg, subset.columns, axis=1, mode='clip',
+                          out=space.get('subset', (n, len(subset.columns)), seg.dtype))
+        # row r's segments go to bins r * nbins + seg: one bincount histograms every row
+        bins = np.add(seg, (np.arange(n) * self.nbins)[:, None],
+                      out=space.get('bins', seg.shape, np.intp))
+        counts = np.bincount(bins.reshape(-1), minlength=n * self.nbins).reshape(n, self.nbins)
+        at_or_before = np.cumsum(counts[:, :self.width], axis=1)
+        kept = np.flatnonzero(subset.member[matches[2]])
+        row, flat_slot = matches[0][kept], matches[1][kept]
+        rank = np.take(at_or_before, flat_slot)
+        num_pos = np.bincount(row, minlength=n)
+        start = np.cumsum(num_pos) - num_pos
+        ap_sum = float(((np.arange(len(row)) - start[row] + 1) / (rank * num_pos[row])).sum())
+        valid = np.flatnonzero(num_pos)
+        first, last = start[valid], start[valid] + num_pos[valid] - 1
+        inp_sum = float((num_pos[valid] / rank[last]).sum())
+        if self.cmc_mode == 'standard':
+            first_rank = rank[first]
+        else:
+            nearest = subset.gallery.reduce(np.minimum, seg)[valid]
+            first_rank = (nearest <= (flat_slot[first] - valid * self.width)[:, None]).sum(axis=1)
+        hist = np.bincount(np.minimum(first_rank, self.max_rank + 1) - 1,
+                           minlength=self.max_rank + 1)
+        return len(valid), ap_sum, inp_sum, hist
+
+
+def _segments(block: np.ndarray, values: np.ndarray, cols: np.ndarray, num: np.ndarray,
+              dtype: np.dtype, space: _Workspace) -> np.ndarray:
+    """``seg[r, p] = #{j < num[r]: (values[r, j], cols[r, j]) < (block[r, p], p)}``.
+
+    The grid cell of an entry bounds its segment by the thresholds of the
+    cells before and after it; only the entries of a cell holding a threshold
+    not above them need the bisection of :func:`_settle`.
+    """
+    cell, first, first_value = _grid_lookup(block, values, num, dtype, space)
+    seg = np.take(first, cell, out=space.get('seg', block.shape, dtype), mode='clip')
+    above = np.take(first_value, cell, mode='clip',
+                    out=space.get('value', block.shape, block.dtype))
+    pending = np.flatnonzero(
+        np.less_equal(above, block, out=space.get('pending', block.shape, bool)))
+    seg.reshape(-1)[pending] = _settle(pending, block, values, cols, seg.reshape(-1)[pending],
+                                       first[cell.reshape(-1)[pending] + 1])
+    return seg
+
+
+def _grid_lookup(block: np.ndarray, values: np.ndarray, num: np.ndarray, dtype: np.dtype,
+                 space: _Workspace) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every entry's cell in a uniform grid over its row's threshold range.
+
+    The cell is a monotone function of the distance, the same for entries
+    and thresholds, so a threshold in an earlier cell is smaller than the
+    entry and one in a later cell larger, whatever the rounding.
+
+    Returns:
+        tuple: ``(cell, first, first_value)``: the flat index of every
+        entry's cell, and per cell (flat, ``cells + 2`` per row) the number
+        of thresholds in the cells before it and the value of the next
+        threshold (+inf past the last one).
+    """
+    n, width = len(values), values.shape[1] - 1
+    cells = max(1, min(_CELLS_PER_MATCH * width, block.shape[1]))
+    rows = np.arange(n)
+    low, high = values[:, 0], values[rows, np.maximum(num - 1, 0)]
+    scale = _grid_scale(low, high, cells).astype(block.dtype)
+    low = np.where(num > 0, low, 0).astype(block.dtype)
+
+    def position(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        with np.errstate(over='ignore'):  # +-inf is clipped like any far value
+            np.subtract(x, low[:, None], out=out)
+            np.multiply(out, scale[:, None], out=out)
+        return np.clip(out, 0, cells, out=out)
+
+    threshold_cell = position(values[:, :-1], np.empty((n, width), block.dtype)).astype(np.intp)
+    threshold_cell[np.arange(width) >= num[:, None]] = cells + 1
+    counts = np.bincount((threshold_cell + (rows * (cells + 2))[:, None]).reshape(-1),
+                         minlength=n * (cells + 2)).reshape(n, cells + 2)
+    first = np.zeros((n, cells + 2), dtype=dtype)
+    first[:, 1:] = np.cumsum(counts[:, :-1], axis=1)
+    first_value = np.take_along_axis(values, first.astype(np.intp), 1)
+    cell = space.get('cell', block.shape, np.int32)
+    np.copyto(cell, position(block, space.get('value', block.shape, block.dtype)), casting='unsafe')
+    cell += (rows * (cells + 2)).astype(np.int32)[:, None]
+    return cell, first.reshape(-1), first_value.reshape(-1)
+
+
+def _grid_scale(low: np.ndarray, high: np.ndarray, cells: int) -> np.ndarray:
+    """Cells per distance unit of every row: positive and finite, so no NaN can arise.
+
+    A row whose thresholds all share one value (one match) spans its value's
+    magnitude instead; an overflowing span falls back to 1.
+    """
+    with np.errstate(all='ignore'):
+        span = np.where(high > low, high - low, np.abs(low))
+        scale = cells / span
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1)
+
+
+def _settle(pending: np.ndarray, block: np.ndarray, values: np.ndarray, cols: np.ndarray,
+            start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Exact segments of the ``pending`` flat entries, known to lie in ``[start, end]``.
+
+    A bisection (binary lifting) on the ``(distance, column)`` keys of the
+    thresholds ``start .. end - 1`` of the entry's row.
+    """
+    row, col = np.divmod(pending, block.shape[1])
+    distance = block.reshape(-1)[pending]
+    count, end = start.astype(np.intp), end.astype(np.intp)
+    value_start, col_start = row * values.shape[1], row * cols.shape[1]
+    step = 1 << max(int((end - count).max(initial=0)).bit_length() - 1, 0)
+    while step:
+        candidate = count + step
+        slot = np.minimum(candidate, end) - 1  # masked below where it is not a threshold
+        value = np.take(values, value_start + slot, mode='clip')
+        smaller = (value < distance) | ((value == distance) &
+                                        (np.take(cols, col_start + slot, mode='clip') < col))
+        np.copyto(count, candidate, where=smaller & (candidate <= end))
+        step >>= 1
+    return count
+
+
+def _evaluate(distmat: np.ndarray, query_ids: np.ndarray, pool_ids: np.ndarray,
+              query_cams: Optional[np.ndarray], pool_cams: Optional[np.ndarray],
+              pairs: Tuple[Tuple[int, int], ...], ignore_same_id_same_cam: bool,
+              subsets: List[np.ndarray], cmc_mode: str, max_rank: int) -> List[Sums]:
+    """The sums of every subset over all queries, chunk by chunk on the threads."""
+    num_q, num_g = distmat.shape
+    group_of, ignored_cols = _camera_groups(num_q, query_cams, pool_cams, pairs)
+    evaluate = _PoolEvaluator(pool_ids, query_ids,
+                              (query_cams, pool_cams) if ignore_same_id_same_cam else None,
+                              subsets, cmc_mode, max_rank)
+    threads = max(1, torch.get_num_threads())
+    chunks = _query_chunks(group_of, num_g, threads)
+    workers = min(threads, len(chunks))
+
+    def work(first: int) -> List[Tuple[int, List[Sums]]]:
+        space, out = _Workspace(), []
+        for index in range(first, len(chunks), workers):
+            group, queries = chunks[index]
+            block = np.take(distmat, queries, axis=0, mode='clip',  # 'clip': unbuffered
+                            out=space.get('block', (len(queries), num_g), distmat.dtype))
+            out.append((index, evaluate(block, queries, ignored_cols[group], space)))
+        return out
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        per_chunk = dict(item for part in pool.map(work, range(workers)) for item in part)
+    in_order = [per_chunk[index] for index in range(len(chunks))]
+    return [tuple(sum(sums[k] for sums in column) for k in range(4)) for column in zip(*in_order)]
+
+
+def _summarise(sums: Sums, max_rank: int, where: str) -> Dict[str, Union[np.ndarray, float]]:
+    num_valid, ap_sum, inp_sum, hist = sums
+    if num_valid == 0:
+        raise ValueError(f'no query has a true match in {where} (after the camera rules): '
+                         'check that query and gallery identities overlap')
+    return dict(cmc=np.cumsum(hist[:max_rank]) / num_valid, mAP=ap_sum / num_valid,
+                mINP=inp_sum / num_valid)
+
+
+def rank_metrics_subsets(distmat: ArrayLike,
+                         query_ids: ArrayLike,
+                         gallery_ids: ArrayLike,
+                         query_cams: Optional[ArrayLike] = None,
+                         gallery_cams: Optional[ArrayLike] = None,
+                         *,
+                         subsets: Sequence[ArrayLike],
+                         max_rank: int = 20,
+                         ignore_cam_pairs: Sequence[Tuple[int, int]] = ((3, 2), ),
+                         cmc_mode: str = 'unique',
+                         ignore_same_id_same_cam: bool = False
+                         ) -> List[Dict[str, Union[np.ndarray, float]]]:
+    """:func:`rank_metrics` of several galleries drawn from one pool, in one pass.
+
+    Equals ``rank_metrics(distmat[:, np.sort(s)], ...)`` for every subset
+    ``s``: exact ties are broken by the pool column. The pool is bucketed
+    against every query's matches once; each subset then only counts, so many
+    trials (SYSU-MM01: 40 galleries) cost little more than one.
+
+    Args:
+        distmat (array-like): ``Q x P`` query-pool distances.
+        query_ids, gallery_ids, query_cams, gallery_cams: As for
+            :func:`rank_metrics`, the gallery ones for the ``P`` pool columns.
+        subsets (Sequence[array-like]): Each a gallery: distinct pool column
+            indices, in any order.
+        max_rank, ignore_cam_pairs, cmc_mode, ignore_same_id_same_cam: As
+            for :func:`rank_metrics`.
+
+    Returns:
+        list[dict]: One :func:`rank_metrics` result per subset, in order.
+
+    Raises:
+        ValueError: As :func:`rank_metrics`, naming the subset, and for a
+            subset that is empty, repeats a column or leaves the pool.
+    """
+    (distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
+     pairs) = _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
+                            ignore_cam_pairs, cmc_mode, ignore_same_id_same_cam)
+    subsets = _check_subsets(subsets, distmat.shape[1])
+    sums = _evaluate(distmat, query_ids, gallery_ids, query_cams, gallery_cams, pairs,
+                     ignore_same_id_same_cam, subsets, cmc_mode, max_rank)
+    return [_summarise(s, max_rank, f'subsets[{i}]') for i, s in enumerate(sums)]
 
 
 def rank_metrics(distmat: ArrayLike,
@@ -394,35 +587,6 @@ def rank_metrics(distmat: ArrayLike,
     (distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
      pairs) = _check_inputs(distmat, query_ids, gallery_ids, query_cams, gallery_cams, max_rank,
                             ignore_cam_pairs, cmc_mode, ignore_same_id_same_cam)
-    num_q, num_g = distmat.shape
-    group_of, kept_cols = _camera_groups(num_q, num_g, query_cams, gallery_cams, pairs)
-    evaluators = [
-        _GroupEvaluator(cols, num_g, query_ids, gallery_ids,
-                        (query_cams, gallery_cams) if ignore_same_id_same_cam else None,
-                        cmc_mode, max_rank) if len(cols) else None for cols in kept_cols
-    ]
-    threads = max(1, torch.get_num_threads())
-    chunks = _query_chunks(num_q, num_g, threads)
-    workers = min(threads, len(chunks))
-
-    def work(first: int) -> list:
-        space = _Workspace((chunks[0].stop - chunks[0].start + 1) * num_g, distmat.dtype)
-        sums = []
-        for rows in chunks[first::workers]:
-            block = space.get('block', (rows.stop - rows.start, num_g))
-            np.copyto(block, distmat[rows])  # C order whatever the input layout
-            for group, evaluate in enumerate(evaluators):
-                local = np.flatnonzero(group_of[rows] == group)
-                if evaluate is not None and len(local):
-                    sums.append(evaluate(block, local, rows.start + local, space))
-        return sums
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        sums = [s for part in pool.map(work, range(workers)) for s in part]
-    num_valid = sum(s[0] for s in sums)
-    if num_valid == 0:
-        raise ValueError('no query has a true match in the gallery (after the camera rules): '
-                         'check that query and gallery identities overlap')
-    cmc = np.cumsum(sum(s[3] for s in sums)[:max_rank]) / num_valid
-    return dict(cmc=cmc, mAP=sum(s[1] for s in sums) / num_valid,
-                mINP=sum(s[2] for s in sums) / num_valid)
+    sums, = _evaluate(distmat, query_ids, gallery_ids, query_cams, gallery_cams, pairs,
+                      ignore_same_id_same_cam, [np.arange(distmat.shape[1])], cmc_mode, max_rank)
+    return _summarise(sums, max_rank, 'the gallery')

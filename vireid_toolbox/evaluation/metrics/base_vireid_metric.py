@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from vireid_toolbox.evaluation.functional import k_reciprocal_rerank, rank_metrics
+from vireid_toolbox.evaluation.functional import (k_reciprocal_rerank, rank_metrics,
+                                                  rank_metrics_subsets)
 
 Item = Tuple[str, int, int]
 """``(img_path, pid, camera)`` as the protocol functions of the data sets return them."""
@@ -182,8 +183,14 @@ class BaseVIReIDMetric(BaseMetric):
                            galleries: Galleries, **rank_kwargs) -> Dict[str, List[dict]]:
         """Rank one query set against every gallery of every setting.
 
-        Without re-ranking the query-gallery distances are computed once, for
-        the union of all galleries, and each trial takes its columns.
+        Without re-ranking the query distances are computed once, to the pool
+        of all galleries (their union, in collected-sample order), and one
+        :func:`rank_metrics_subsets` call evaluates every trial as a subset of
+        the pool's columns: the pool is bucketed once for all trials. Exact
+        distance ties are broken by the pool column, i.e. by the collected
+        sample order, not by the order of the trial's gallery. With
+        re-ranking the distances depend on the gallery, so each trial is
+        re-ranked and ranked on its own (ties by the trial's gallery order).
 
         Args:
             collected (CollectedFeatures): The test set.
@@ -195,19 +202,24 @@ class BaseVIReIDMetric(BaseMetric):
             dict: Setting -> list of per-trial ``rank_metrics`` results.
         """
         queries = collected.feats[query_idx]
-        pool = np.unique(np.concatenate([g for trials in galleries.values() for g in trials]))
-        pool_dist = None if self.rerank else (1.0 - queries @ collected.feats[pool].T).numpy()
-        out = {}
-        for setting, trials in galleries.items():
-            out[setting] = []
-            for gallery_idx in trials:
-                if self.rerank:
+        query_ids, query_cams = collected.pids[query_idx], collected.cams[query_idx]
+        max_rank = max(self.ranks)
+        if self.rerank:
+            out = {}
+            for setting, trials in galleries.items():
+                out[setting] = []
+                for gallery_idx in trials:
                     dist = k_reciprocal_rerank(queries, collected.feats[gallery_idx],
                                                **self.rerank_cfg)
-                else:
-                    dist = np.take(pool_dist, np.searchsorted(pool, gallery_idx), axis=1)  # C order
-                out[setting].append(
-                    rank_metrics(dist, collected.pids[query_idx], collected.pids[gallery_idx],
-                                 collected.cams[query_idx], collected.cams[gallery_idx],
-                                 max_rank=max(self.ranks), **rank_kwargs))
-        return out
+                    out[setting].append(
+                        rank_metrics(dist, query_ids, collected.pids[gallery_idx], query_cams,
+                                     collected.cams[gallery_idx], max_rank=max_rank,
+                                     **rank_kwargs))
+            return out
+        pool = np.unique(np.concatenate([g for trials in galleries.values() for g in trials]))
+        pool_dist = (1.0 - queries @ collected.feats[pool].T).numpy()
+        subsets = [np.searchsorted(pool, g) for trials in galleries.values() for g in trials]
+        results = iter(rank_metrics_subsets(pool_dist, query_ids, collected.pids[pool], query_cams,
+                                            collected.cams[pool], subsets=subsets,
+                                            max_rank=max_rank, **rank_kwargs))
+        return {setting: [next(results) for _ in trials] for setting, trials in galleries.items()}
