@@ -254,6 +254,22 @@ def test_segments_count_the_smaller_keys_of_every_row(values_kind):
     np.testing.assert_array_equal(seg[rows, cols[rows, slots]], slots)
 
 
+@pytest.mark.parametrize('layout', ['short_runs', 'grouped', 'interleaved', 'one_big_identity'])
+def test_per_identity_minimum_of_every_gallery_layout(layout):
+    rng = np.random.default_rng(9)
+    g_ids = {'short_runs': np.repeat(np.arange(30), rng.integers(1, 4, 30)),
+             'grouped': np.repeat(np.arange(5), 20),
+             'interleaved': rng.integers(0, 6, 80),
+             # short runs, but layers would repeat the big identity's items for the others
+             'one_big_identity': np.insert(np.zeros(60, int), np.arange(4, 60, 8), np.arange(1, 8))
+             }[layout]
+    gallery = rank_metrics_module._GalleryByIdentity(g_ids)
+    values = rng.integers(0, 200, (7, len(g_ids))).astype(np.uint8)
+    expected = np.stack([values[:, g_ids == i].min(axis=1) for i in gallery.ids], axis=1)
+    np.testing.assert_array_equal(gallery.reduce(np.minimum, values), expected)
+    assert (gallery.layers is not None) == (layout in ('short_runs', 'interleaved'))
+
+
 @pytest.mark.parametrize('threads', [1, 3])
 def test_result_does_not_depend_on_threads_or_chunks(monkeypatch, threads):
     rng = np.random.default_rng(5)

@@ -63,6 +63,8 @@ _CHUNK_ELEMENTS = 1 << 20
 """Pool entries (query x column) one thread handles at once."""
 _CELLS_PER_MATCH = 16
 """Grid cells per threshold slot: finer cells leave fewer items to bisect."""
+_SHORT_RUN = 8
+"""Mean identity run (columns) below which per-identity reductions use layers."""
 
 
 def _as_numpy(value, name: str) -> np.ndarray:
@@ -152,7 +154,11 @@ class _GalleryByIdentity:
     The columns are never reordered (a column's index is its tie-break):
     per-identity reductions run over the runs of equal consecutive ids, then
     merge the runs of each identity, which is a no-op when the gallery is
-    grouped by identity (as the protocols' draws are).
+    grouped by identity (as the protocols' draws are). When the runs are
+    short (single-shot galleries: a few items per identity), a reduction
+    over each run costs more than its items, so the identities' columns are
+    instead gathered as layers (layer ``k``: every identity's ``k``-th item,
+    its last one again when it has fewer) and reduced elementwise.
     """
 
     def __init__(self, gallery_ids: np.ndarray):
@@ -170,6 +176,12 @@ class _GalleryByIdentity:
             self.run_order = np.argsort(run_ids, kind='stable')
             self.run_group_starts = np.searchsorted(run_ids[self.run_order],
                                                     np.arange(len(self.ids)))
+        self.layers = None
+        num_layers = self.count.max()
+        if (len(column_id) < _SHORT_RUN * len(self.run_starts)
+                and num_layers * len(self.ids) <= 2 * len(column_id)):
+            item = np.minimum(np.arange(num_layers)[:, None], self.count - 1)
+            self.layers = self.members[self.start + item]
 
     def index_of(self, query_ids: np.ndarray) -> np.ndarray:
         """Identity index of every query id in the gallery, -1 when absent."""
@@ -177,11 +189,16 @@ class _GalleryByIdentity:
         return np.where(self.ids[pos] == query_ids, pos, -1)
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
-        """``ufunc`` (e.g. ``np.minimum``) of ``values`` (``n x G``) over each identity's columns.
+        """``ufunc`` of ``values`` (``n x G``) over each identity's columns.
+
+        ``ufunc`` must be idempotent (``np.minimum``, ``np.maximum``): the
+        layers repeat items.
 
         Returns:
             np.ndarray: ``n x num_ids``, identities in ``self.ids`` order.
         """
+        if self.layers is not None:
+            return ufunc.reduce(np.take(values, self.layers, axis=1), axis=1)
         out = ufunc.reduceat(values, self.run_starts, axis=1)
         if self.run_order is not None:
             out = ufunc.reduceat(out[:, self.run_order], self.run_group_starts, axis=1)
