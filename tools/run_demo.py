@@ -13,7 +13,6 @@ with its checkpoint, logs, ``metrics.json`` and pictures, and ``results.md`` wit
 Run from the repository root: ``.venv/bin/python tools/run_demo.py``.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
@@ -24,8 +23,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
 METHODS = {
-    'PDFENet': 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py',
-    'HcTri': 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py',
+    'PDFENet': 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
+    'HcTri': 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
 }
 SETTINGS = ('all-single', 'all-multi', 'indoor-single', 'indoor-multi')
 COLUMNS = ('R1', 'R10', 'R20', 'mAP', 'mINP')
@@ -63,12 +62,27 @@ def run(args, log_file: str) -> None:
             sys.exit(f'run_demo.py: {" ".join(args[:2])} failed; see {log_file}')
 
 
+def training_ids_expected() -> int:
+    """The number of classes the demo configs' heads are built for (train + val ids)."""
+    from mmengine.config import Config
+    counts = {Config.fromfile(osp.join(REPO, config)).model.head.num_classes
+              for config in METHODS.values()}
+    if len(counts) != 1:
+        sys.exit(f'run_demo.py: the demo configs disagree on num_classes: {sorted(counts)}')
+    return counts.pop()
+
+
 def ensure_data(regenerate: bool) -> None:
+    """Generate the synthetic set unless a complete one for the configs' classes is there."""
     from vireid_toolbox.datasets.synthetic import make_synthetic_sysu_mm01
     root = osp.join(REPO, DATA_ROOT)
     if osp.isfile(osp.join(root, 'pose_cache', 'meta.json')) and not regenerate:
-        print(f'   using the existing {DATA_ROOT} (--regenerate to write it again)')
-        return
+        found, expected = len(read_ids('train') + read_ids('val')), training_ids_expected()
+        if found == expected:
+            print(f'   using the existing {DATA_ROOT} (--regenerate to write it again)')
+            return
+        print(f'   {DATA_ROOT} has {found} training identities but the configs expect '
+              f'{expected} (an older generator): generating it again')
     start = time.time()
     info = make_synthetic_sysu_mm01(root, overwrite=True)
     ids = info['ids']
@@ -77,10 +91,16 @@ def ensure_data(regenerate: bool) -> None:
 
 
 def last_checkpoint(work_dir: str) -> str:
-    checkpoints = glob.glob(osp.join(work_dir, 'epoch_*.pth'))
-    if not checkpoints:
+    """The checkpoint the training run just saved last.
+
+    mmengine's ``last_checkpoint`` file names it; the largest ``epoch_*.pth``
+    could be left over from an earlier run with a longer schedule.
+    """
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    checkpoint = open(pointer).read().strip() if osp.isfile(pointer) else ''
+    if not osp.isfile(checkpoint):
         sys.exit(f'run_demo.py: training left no checkpoint in {work_dir}')
-    return max(checkpoints, key=lambda p: int(osp.basename(p)[len('epoch_'):-len('.pth')]))
+    return checkpoint
 
 
 def train_and_test(method: str, config: str, work_root: str) -> dict:
@@ -102,7 +122,7 @@ def test_images(cameras, per_id: int) -> list:
     root = osp.join(REPO, DATA_ROOT)
     images = []
     for cam in cameras:
-        for pid in read_test_ids():
+        for pid in read_ids('test'):
             folder = osp.join(root, f'cam{cam}', f'{pid:04d}')
             names = sorted(os.listdir(folder)) if osp.isdir(folder) else []
             images += [(cam, pid, osp.join(f'cam{cam}', f'{pid:04d}', n)) for n in names[:per_id]]
@@ -154,8 +174,9 @@ def results_table(results: dict, num_test_ids: int) -> str:
     return '\n'.join(lines)
 
 
-def read_test_ids() -> list:
-    with open(osp.join(REPO, DATA_ROOT, 'exp', 'test_id.txt')) as f:
+def read_ids(split: str) -> list:
+    """The ids of ``exp/<split>_id.txt`` of the demo data set."""
+    with open(osp.join(REPO, DATA_ROOT, 'exp', f'{split}_id.txt')) as f:
         return [int(i) for i in f.read().replace('\n', ',').split(',') if i.strip()]
 
 
@@ -171,7 +192,7 @@ def main():
         step(f'{method}: train and test ({METHODS[method]})')
         results[method] = train_and_test(method, METHODS[method], work_root)
         draw_pictures(method, METHODS[method], results[method])
-    table = results_table(results, len(read_test_ids()))
+    table = results_table(results, len(read_ids('test')))
     with open(osp.join(work_root, 'results.md'), 'w') as f:
         f.write(table + '\n')
     step(f'results (also in {osp.join(args.work_dir, "results.md")}), '

@@ -11,12 +11,12 @@ _base_ = [
 model = dict(
     backbone=dict(depth=18, init_cfg=None),
     neck=dict(in_channels=512),
-    head=dict(in_channels=512, num_classes=24))  # the default set's 16 train + 8 val ids
+    head=dict(in_channels=512, num_classes=80))  # the default set's 64 train + 16 val ids
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True)
 ]
-train_cfg = dict(max_epochs=12, val_interval=3)
-default_hooks = dict(logger=dict(interval=5))
+train_cfg = dict(max_epochs=10, val_interval=5)
+default_hooks = dict(logger=dict(interval=10))

@@ -1,7 +1,7 @@
 # The synthetic PDFENet run with the online pose source: a small mmpose MPII model
 # (MobileNetV2 SimpleBaseline, randomly initialised, checkpoint=None) runs on every batch. A wiring
 # and cost test of the online path, not a pose estimator; give a checkpoint for real maps.
-_base_ = './pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py'
+_base_ = './pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
 
 model = dict(
     pose=dict(

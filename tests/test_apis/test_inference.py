@@ -15,8 +15,8 @@ from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.utils.tool_utils import UserInputError
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
-PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
+PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 PDFENET_ONLINE = osp.join(
     REPO, 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 

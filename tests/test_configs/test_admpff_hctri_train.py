@@ -8,7 +8,7 @@ import torch
 
 from conftest import REPO, checkpoint_state_dict, run_tool, write_config
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
 # two iterations and a checkpoint (no validation: tools/test.py evaluates); in-process loaders
 SHORT_RUN = """

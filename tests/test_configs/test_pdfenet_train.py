@@ -15,7 +15,7 @@ from conftest import REPO, checkpoint_state_dict, run_tool, write_config
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import register_all_modules
 
-CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+CACHED = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 ONLINE = osp.join(REPO,
                   'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 # two iterations, then validation and a checkpoint; in-process loaders; two gallery trials

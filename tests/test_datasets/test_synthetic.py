@@ -1,6 +1,7 @@
 """The synthetic VI-ReID generator: exact layouts, modalities, pose cache, real counts, identity."""
 import hashlib
 import importlib.util
+import inspect
 import os
 import os.path as osp
 import re
@@ -59,8 +60,8 @@ def test_sysu_layout_is_the_release_layout(sysu_root):
     split = {name: read_ids(osp.join(sysu_root, 'exp', f'{name}_id.txt'))
              for name in ('train', 'val', 'test')}
     assert all(ids == sorted(ids) and ids for ids in split.values())
-    # default split: 40 % test, 20 % val ids
-    assert [len(split[k]) for k in ('train', 'val', 'test')] == [6, 2, 4]
+    # default split: a sixth test and a sixth val ids
+    assert [len(split[k]) for k in ('train', 'val', 'test')] == [8, 2, 2]
     assert sorted(sum(split.values(), [])) == list(range(1, NUM_IDS + 1))  # disjoint, complete
     img = cv2.imread(osp.join(sysu_root, images[0]))
     assert img.shape == SIZE + (3, )
@@ -259,3 +260,20 @@ def test_command_line_tool(tmp_path, capsys):
     assert module.main([*args, '--overwrite']) == 0
     with pytest.raises(SystemExit):
         module.main(['--out', out, '--size', '32by16'])
+
+
+@pytest.mark.parametrize('config', [
+    'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
+    'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
+    'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py',
+])
+def test_synthetic_configs_classify_the_default_sets_training_ids(config):
+    """The generator's default split and the synthetic configs' heads must change together."""
+    from mmengine.config import Config
+
+    from vireid_toolbox.datasets.synthetic.layout import _default_sysu_split
+    num_ids = inspect.signature(make_synthetic_sysu_mm01).parameters['num_ids'].default
+    split = _default_sysu_split(num_ids, None, None, seed=0)
+    assert len(split['test']) == 16  # chance rank-1 of the demo table: 1/16
+    head = Config.fromfile(osp.join(REPO, config)).model.head
+    assert head.num_classes == len(split['train']) + len(split['val'])

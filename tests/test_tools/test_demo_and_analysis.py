@@ -16,7 +16,7 @@ from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.visualization.ranked_list import (BACKGROUND, MATCH_COLOR, MISMATCH_COLOR,
                                                       RankedListStyle)
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 DEMO = osp.join(REPO, 'demo/retrieval_demo.py')
 ANALYZE = osp.join(REPO, 'tools/analysis_tools/analyze_logs.py')
 AGGREGATE = osp.join(REPO, 'tools/analysis_tools/aggregate_trials.py')

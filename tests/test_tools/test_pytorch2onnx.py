@@ -16,8 +16,8 @@ from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.apis.inference import build_test_pipeline
 
 EXPORT = osp.join(REPO, 'tools/deployment/pytorch2onnx.py')
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
-PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
+PDFENET = osp.join(REPO, 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 PDFENET_ONLINE = osp.join(
     REPO, 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py')
 DATA_ROOT = 'data/synthetic_sysu_mm01'

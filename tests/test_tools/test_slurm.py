@@ -19,7 +19,7 @@ import torch
 from conftest import REPO, checkpoint_state_dict, make_workspace, tool_env, write_config
 
 SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 PARTITION = 'debug'
 # setup_slurm.sh's exit status when Slurm is missing and cannot be installed on this machine
 CANNOT_INSTALL = 3

@@ -9,7 +9,7 @@ import torch
 
 from conftest import REPO, checkpoint_state_dict, make_workspace, run_tool, tool_env, write_config
 
-HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py')
+HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 TRAIN = osp.join(REPO, 'tools/train.py')
 TEST = osp.join(REPO, 'tools/test.py')
 # in-process loading and deterministic kernels: two runs of the same epochs give the same weights
@@ -54,6 +54,22 @@ def test_missing_checkpoint_is_one_line(workspace):
     assert_one_line_error(proc, 'missing/epoch_9.pth')
     proc = run_tool(TRAIN, HCTRI, '--resume', 'missing/epoch_9.pth', check=False, cwd=workspace)
     assert_one_line_error(proc, 'missing/epoch_9.pth')
+
+
+def test_checkpoint_of_another_model_is_refused_in_one_line(workspace):
+    """mmengine's load_from only logs mismatched shapes; test.py must not evaluate such a model."""
+    from mmengine.config import Config
+
+    from vireid_toolbox.registry import MODELS
+    from vireid_toolbox.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(HCTRI)
+    cfg.model.head.num_classes = 5  # the config's head has 80 classes
+    checkpoint = str(workspace / 'five_classes.pth')
+    torch.save(dict(meta=dict(), state_dict=MODELS.build(cfg.model).state_dict()), checkpoint)
+    proc = run_tool(TEST, tiny_config(workspace, 1), checkpoint, check=False, cwd=workspace)
+    assert_one_line_error(proc, 'five_classes.pth', 'does not fit the model of the config',
+                          'size mismatch')
 
 
 @pytest.mark.parametrize('option, culprit', [

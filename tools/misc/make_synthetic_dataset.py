@@ -2,7 +2,7 @@
 
 Examples::
 
-    # the demo set (~40 ids, 128x64 images, pose cache), a few seconds
+    # the demo set (96 ids x 6 cameras x 4 images, 128x64, pose cache), a few seconds
     python tools/misc/make_synthetic_dataset.py --out data/synthetic_sysu_mm01
 
     # the real SYSU-MM01 per-(camera, id) image counts at 32x16 (about 46k images)
@@ -32,14 +32,20 @@ def parse_size(text: str) -> Tuple[int, int]:
     return height, width
 
 
+def given(**options) -> dict:
+    """The options set on the command line (the generator's own defaults apply to the rest)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', required=True, help='output root (the data set\'s data_root)')
     parser.add_argument('--layout', choices=('sysu', 'regdb'), default='sysu')
-    parser.add_argument('--num-ids', type=int, default=40, help='identities (default mode)')
+    parser.add_argument('--num-ids', type=int, default=None,
+                        help='identities (default mode; default 96 for sysu, 40 for regdb)')
     parser.add_argument('--images-per-camera', type=int, default=None,
                         help='sysu: images per (camera, id); regdb: images per id and modality '
-                        '(default 5 for sysu, 10 for regdb)')
+                        '(default 4 for sysu, 10 for regdb)')
     parser.add_argument('--counts-from', metavar='PATH/rand_perm_cam.mat',
                         help='sysu: reproduce the real per-(camera, id) image counts; train and '
                         'test ids come from train_id.mat / test_id.mat next to it')
@@ -75,9 +81,9 @@ def main(argv=None) -> int:
         if args.layout == 'regdb':
             if args.counts_from:
                 raise ValueError('--counts-from reproduces SYSU-MM01 counts; use --layout sysu')
-            per_id = 10 if args.images_per_camera is None else args.images_per_camera
-            result = make_synthetic_regdb(args.out, num_ids=args.num_ids, images_per_id=per_id,
-                                          size=args.size or (128, 64), **common)
+            sizes = given(num_ids=args.num_ids, images_per_id=args.images_per_camera)
+            result = make_synthetic_regdb(args.out, size=args.size or (128, 64), **sizes,
+                                          **common)
         elif args.counts_from:
             from vireid_toolbox.datasets.sysu_mm01 import sysu_image_counts
             folder = osp.dirname(args.counts_from)
@@ -86,9 +92,9 @@ def main(argv=None) -> int:
                 train_ids=read_mat_ids(osp.join(folder, 'train_id.mat')),
                 test_ids=read_mat_ids(osp.join(folder, 'test_id.mat')), **common)
         else:
-            result = make_synthetic_sysu_mm01(
-                args.out, num_ids=args.num_ids, images_per_camera=args.images_per_camera or 5,
-                size=args.size or (128, 64), **common)
+            sizes = given(num_ids=args.num_ids, images_per_camera=args.images_per_camera)
+            result = make_synthetic_sysu_mm01(args.out, size=args.size or (128, 64), **sizes,
+                                              **common)
     except (ValueError, FileNotFoundError, FileExistsError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

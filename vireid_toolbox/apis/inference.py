@@ -31,14 +31,12 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmengine.runner import load_checkpoint
 
 from vireid_toolbox.datasets.transforms import LoadCachedHeatmaps, LoadReIDImage
 from vireid_toolbox.models.pose import CachedHeatmaps
 from vireid_toolbox.registry import MODELS, TRANSFORMS
 from vireid_toolbox.structures import MODALITY_NAMES
-from vireid_toolbox.utils.checkpoint import allow_mmengine_checkpoint_types
-from vireid_toolbox.utils.tool_utils import UserInputError, load_config
+from vireid_toolbox.utils.tool_utils import UserInputError, load_config, load_weights_strictly
 
 ImageInput = Union[str, np.ndarray]
 MODALITY_CODES = {name: code for code, name in MODALITY_NAMES.items()}
@@ -80,15 +78,7 @@ def init_reid_model(config: Union[str, Config],
         cfg = load_config(config, cfg_options)
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise UserInputError(f'checkpoint {checkpoint} does not exist')
-        allow_mmengine_checkpoint_types()
-        try:
-            load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
-        except RuntimeError as error:  # mismatched keys or shapes
-            reason = ' '.join(str(error).split())[:500]
-            raise UserInputError(f'checkpoint {checkpoint} does not fit the model of the '
-                                 f'config: {reason}') from None
+        load_weights_strictly(model, checkpoint)
     model.cfg = cfg
     return model.to(device).eval()
 

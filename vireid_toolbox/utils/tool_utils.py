@@ -6,8 +6,12 @@ import sys
 from contextlib import contextmanager
 from typing import Optional
 
+import torch.nn as nn
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
+from mmengine.runner import load_checkpoint
 
+from .checkpoint import allow_mmengine_checkpoint_types
 from .config_check import ConfigKeyError, check_config
 from .dist import cpu_ddp_wrapper_cfg, init_cpu_distributed
 from .setup_env import register_all_modules
@@ -77,3 +81,26 @@ def one_line_errors(tool: str):
     except (UserInputError, ConfigKeyError) as error:
         print(f'{tool}: error: {error}', file=sys.stderr)
         sys.exit(2)
+
+
+def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
+    """Load a checkpoint's ``state_dict`` into ``model`` (or the model a wrapper holds).
+
+    Strict, unlike mmengine's ``load_from``, which only logs mismatched keys or
+    shapes: evaluating a checkpoint of another config (e.g. another number of
+    classes) would otherwise report numbers of a partly random model.
+
+    Raises:
+        UserInputError: The file is missing or does not fit the model.
+    """
+    if not osp.isfile(checkpoint):
+        raise UserInputError(f'checkpoint {checkpoint} does not exist')
+    if is_model_wrapper(model):
+        model = model.module
+    allow_mmengine_checkpoint_types()
+    try:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
+    except RuntimeError as error:  # mismatched keys or shapes
+        reason = ' '.join(str(error).split())[:500]
+        raise UserInputError(f'checkpoint {checkpoint} does not fit the model of the config: '
+                             f'{reason}') from None

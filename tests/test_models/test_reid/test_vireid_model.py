@@ -12,7 +12,7 @@ from vireid_toolbox.registry import MODELS
 from vireid_toolbox.structures import ReIDDataSample
 from vireid_toolbox.utils import register_all_modules
 
-PDFENET = 'configs/pdfenet/pdfenet_r18_1xb16-12e_synthetic-sysu-mm01-96x48.py'
+PDFENET = 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
 PDFENET_ONLINE = 'configs/pdfenet/pdfenet_r18_online-pose_1xb16-1e_synthetic-sysu-mm01-96x48.py'
 
 

@@ -169,16 +169,16 @@ def _write_id_line(path: str, ids: Sequence[int]) -> None:
 
 def _default_sysu_split(num_ids: int, num_test_ids: Optional[int], num_val_ids: Optional[int],
                         seed: int) -> Dict[str, List[int]]:
-    """Ids 1..num_ids split at random; by default 40 % test and 20 % val ids.
+    """Ids 1..num_ids split at random; by default a sixth test and a sixth val ids.
 
-    More test ids than SYSU-MM01's 20 % keep a small demo's evaluation
-    meaningful (rank-1 among 16 rather than 8 identities for 40 ids); training
-    uses the train and the val ids (24 of 40).
+    Training uses the train and the val ids (80 of the default 96): a network
+    trained from scratch generalises across modalities only when it has seen
+    many identities. The 16 test ids keep rank-1 meaningful (chance 1/16).
     """
     if num_test_ids is None:
-        num_test_ids = max(1, num_ids * 2 // 5)
+        num_test_ids = max(1, num_ids // 6)
     if num_val_ids is None:
-        num_val_ids = max(1, num_ids // 5)
+        num_val_ids = max(1, num_ids // 6)
     if num_test_ids < 1 or num_val_ids < 1:
         raise ValueError(f'num_test_ids and num_val_ids must be >= 1 (got {num_test_ids} and '
                          f'{num_val_ids}): the SYSU-MM01 layout always lists val ids, and '
@@ -213,8 +213,8 @@ def sysu_split_from_counts(counts: Mapping[Tuple[int, int], int], train_ids: Seq
 
 
 def make_synthetic_sysu_mm01(out_dir: str,
-                             num_ids: int = 40,
-                             images_per_camera: int = 5,
+                             num_ids: int = 96,
+                             images_per_camera: int = 4,
                              num_test_ids: Optional[int] = None,
                              num_val_ids: Optional[int] = None,
                              size: Sequence[int] = (128, 64),
@@ -243,9 +243,9 @@ def make_synthetic_sysu_mm01(out_dir: str,
         num_ids (int): Identities in the default mode.
         images_per_camera (int): Images per (camera, identity) in the default mode.
         num_test_ids (int, optional): Test ids in the default mode
-            (default: 40 % of ``num_ids``, i.e. 16 of 40).
+            (default: a sixth of ``num_ids``, i.e. 16 of 96).
         num_val_ids (int, optional): Val ids in the default mode (default:
-            20 %, i.e. 8 of 40; training uses train + val ids, 24 of 40).
+            a sixth, i.e. 16 of 96; training uses train + val ids, 80 of 96).
         size (Sequence[int]): Image ``(height, width)``.
         counts (Mapping, optional): Real per-(camera, id) image counts.
         train_ids (Sequence[int], optional): Real train ids (counts mode).
