@@ -35,8 +35,10 @@ with segment ``<= j``, so:
 * the rank of the first match ``j*`` of ``S`` in the ranking deduplicated by
   identity is the number of identities whose smallest segment in ``S`` is
   ``<= j*`` (the query's own identity counts itself);
-* ignored (query, item) pairs get a segment larger than any ``j``: they are
-  never counted and never matches.
+* ignored items are never counted and never matches: the queries are
+  grouped by the columns the camera rule ignores for them, which their
+  subsets leave out, and the items of the query's identity and camera (LLCM)
+  get a segment larger than any ``j``.
 
 The segments are found for the whole pool once, with a grid lookup: each
 row's threshold range is cut into uniform cells, a table gives every cell the
@@ -47,6 +49,7 @@ small integers. The work is chunked over queries, which bounds the memory,
 and the chunks are evaluated by ``torch.get_num_threads()`` threads (numpy
 releases the GIL in these operations).
 """
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -54,9 +57,11 @@ import numpy as np
 import torch
 
 ArrayLike = Union[np.ndarray, torch.Tensor, Sequence]
-Sums = Tuple[int, float, float, np.ndarray]
+SubsetSums = Tuple[int, float, float, np.ndarray]
 """Over some queries: ``(number with a match, sum of AP, sum of INP, histogram
 of the CMC ranks clipped to max_rank + 1)``."""
+Sums = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""The :data:`SubsetSums` of every subset, stacked."""
 
 CMC_MODES = ('unique', 'standard')
 _CHUNK_ELEMENTS = 1 << 20
@@ -259,20 +264,25 @@ class _Workspace:
 
 
 class _Subset:
-    """One subset of pool columns and what its evaluation reuses for every chunk.
+    """The columns of one subset that one camera group keeps, reused for every chunk.
 
     Args:
-        columns (np.ndarray): Its distinct pool columns.
+        columns (np.ndarray): The subset's distinct pool columns.
+        ignored_cols (np.ndarray, optional): Pool columns the group ignores.
         pool_ids (np.ndarray): Identity of every pool column.
         by_identity (bool): Whether the deduplicated CMC needs its identities.
     """
 
-    def __init__(self, columns: np.ndarray, pool_ids: np.ndarray, by_identity: bool):
+    def __init__(self, columns: np.ndarray, ignored_cols: Optional[np.ndarray],
+                 pool_ids: np.ndarray, by_identity: bool):
+        if ignored_cols is not None:
+            columns = columns[~ignored_cols[columns]]
         all_columns = np.array_equal(columns, np.arange(len(pool_ids)))
         self.columns = None if all_columns else columns
         self.member = np.zeros(len(pool_ids), dtype=bool)
         self.member[columns] = True
-        self.gallery = _GalleryByIdentity(pool_ids[columns]) if by_identity else None
+        self.gallery = (_GalleryByIdentity(pool_ids[columns])
+                        if by_identity and len(columns) else None)
 
 
 class _PoolEvaluator:
@@ -283,37 +293,48 @@ class _PoolEvaluator:
         query_ids (np.ndarray): Identity of every query.
         same_id_same_cam (tuple, optional): ``(query_cams, pool_cams)`` when
             items sharing the query's identity and camera are ignored.
+        group_ignored_cols (list): Per camera group, the mask of the pool
+            columns it ignores (or None).
         subsets (list[np.ndarray]): Pool columns of every subset.
         cmc_mode (str): 'unique' or 'standard'.
         max_rank (int): Length of the CMC.
     """
 
-    def __init__(self, pool_ids, query_ids, same_id_same_cam, subsets, cmc_mode, max_rank):
+    def __init__(self, pool_ids, query_ids, same_id_same_cam, group_ignored_cols, subsets,
+                 cmc_mode, max_rank):
         self.pool = _GalleryByIdentity(pool_ids)
         self.query_id_index = self.pool.index_of(query_ids)
         self.same_id_same_cam = same_id_same_cam
         self.width = int(self.pool.count.max())
         """Threshold slots of a row: the most pool items of one identity."""
         self.ignored = self.width + 1
-        """Segment of ignored items, above every match's."""
+        """Segment of same-identity-same-camera items, above every match's."""
         self.nbins = self.ignored + 1
         self.seg_dtype = np.min_scalar_type(self.ignored)
-        self.subsets = [_Subset(cols, pool_ids, cmc_mode == 'unique') for cols in subsets]
+        self.group_ignored_cols = group_ignored_cols
+        self.group_subsets = [[_Subset(cols, ignored, pool_ids, cmc_mode == 'unique')
+                               for cols in subsets] for ignored in group_ignored_cols]
+        """Per camera group, every subset without the group's ignored columns."""
         self.cmc_mode = cmc_mode
         self.max_rank = max_rank
 
-    def __call__(self, block: np.ndarray, queries: np.ndarray, ignored_cols: Optional[np.ndarray],
-                 space: _Workspace) -> List[Sums]:
-        """The sums of every subset over the chunk ``block`` (rows = ``queries``)."""
-        values, cols, num, same_cam = self._sorted_matches(block, queries, ignored_cols)
+    def __call__(self, block: np.ndarray, queries: np.ndarray, group: int,
+                 space: _Workspace) -> Sums:
+        """The sums of every subset over the chunk ``block`` (rows = ``queries``, one group).
+
+        The group's ignored columns are left out of its subsets, so only the
+        items of the same-identity-same-camera rule need the ignored segment.
+        """
+        values, cols, num, same_cam = self._sorted_matches(block, queries,
+                                                           self.group_ignored_cols[group])
         seg = _segments(block, values, cols, num, self.seg_dtype, space)
-        if ignored_cols is not None:
-            np.copyto(seg, self.ignored, where=ignored_cols)
         if same_cam is not None:
             seg[same_cam] = self.ignored
         row, slot = np.nonzero(np.arange(self.width) < num[:, None])  # slots ascending per row
-        matches = (row, row * self.width + slot, cols[row, slot])
-        return [self._subset_sums(seg, matches, subset, space) for subset in self.subsets]
+        matches = (row, slot, cols[row, slot])
+        ranks = [self._subset_ranks(seg, matches, subset, space)
+                 for subset in self.group_subsets[group]]
+        return self._sums(len(seg), row, ranks)
 
     def _sorted_matches(self, block: np.ndarray, queries: np.ndarray,
                         ignored_cols: Optional[np.ndarray]):
@@ -345,17 +366,27 @@ class _PoolEvaluator:
         values[:, :-1] = np.take_along_axis(matched, order, 1)
         return values, np.take_along_axis(cols, order, 1), kept.sum(axis=1), same_cam
 
-    def _subset_sums(self, seg: np.ndarray, matches: Tuple[np.ndarray, np.ndarray, np.ndarray],
-                     subset: _Subset, space: _Workspace) -> Sums:
-        """AP, INP and CMC sums of the chunk's queries that have a match in ``subset``.
+    def _subset_ranks(self, seg: np.ndarray, matches: Tuple[np.ndarray, np.ndarray, np.ndarray],
+                      subset: _Subset, space: _Workspace
+                      ) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+        """The raw ranks of the chunk's matches that lie in ``subset``.
 
         Args:
             seg (np.ndarray): ``n x P`` segments of the pool entries.
-            matches (tuple): ``(row, flat slot, pool column)`` of every match
-                of the chunk, by row and ascending slot.
+            matches (tuple): ``(row, slot, pool column)`` of every match of
+                the chunk, by row and ascending slot.
             subset (_Subset): The subset.
             space (_Workspace): The thread's buffers.
+
+        Returns:
+            tuple: ``(kept, rank, unique_rank)``: which matches lie in the
+            subset, their raw ranks, and for 'unique' the deduplicated rank
+            of every row's first one (rows ascending; None for 'standard').
         """
+        row, slot, col = matches
+        kept = np.flatnonzero(subset.member[col])
+        if not kept.size:
+            return kept, kept, None if self.cmc_mode == 'standard' else kept
         n = len(seg)
         if subset.columns is not None:
             seg = np.take(seg, subset.columns, axis=1, mode='clip',
@@ -365,23 +396,41 @@ class _PoolEvaluator:
                       out=space.get('bins', seg.shape, np.intp))
         counts = np.bincount(bins.reshape(-1), minlength=n * self.nbins).reshape(n, self.nbins)
         at_or_before = np.cumsum(counts[:, :self.width], axis=1)
-        kept = np.flatnonzero(subset.member[matches[2]])
-        row, flat_slot = matches[0][kept], matches[1][kept]
-        rank = np.take(at_or_before, flat_slot)
-        num_pos = np.bincount(row, minlength=n)
+        rank = np.take(at_or_before, row[kept] * self.width + slot[kept])
+        if self.cmc_mode == 'standard':
+            return kept, rank, None
+        rows = row[kept]
+        first = kept[np.flatnonzero(np.diff(rows, prepend=-1))]
+        nearest = subset.gallery.reduce(np.minimum, seg)[row[first]]
+        return kept, rank, (nearest <= slot[first][:, None]).sum(axis=1)
+
+    def _sums(self, n: int, match_row: np.ndarray,
+              ranks: List[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]) -> Sums:
+        """AP, INP and CMC sums of every subset from its matches' ranks, all subsets at once.
+
+        The matches of subset ``t`` and row ``r`` form the group ``t * n + r``:
+        in ``kept`` order the groups ascend and a group's slots too.
+        """
+        num_subsets, hist_len = len(ranks), self.max_rank + 1
+        subset_of = np.repeat(np.arange(num_subsets), [len(kept) for kept, _, _ in ranks])
+        group = subset_of * n + match_row[np.concatenate([kept for kept, _, _ in ranks])]
+        rank = np.concatenate([rank for _, rank, _ in ranks])
+        num_pos = np.bincount(group, minlength=num_subsets * n)
         start = np.cumsum(num_pos) - num_pos
-        ap_sum = float(((np.arange(len(row)) - start[row] + 1) / (rank * num_pos[row])).sum())
+        precision = (np.arange(len(group)) - start[group] + 1) / rank
+        ap_sum = np.bincount(subset_of, weights=precision / num_pos[group], minlength=num_subsets)
         valid = np.flatnonzero(num_pos)
+        valid_subset = valid // n
         first, last = start[valid], start[valid] + num_pos[valid] - 1
-        inp_sum = float((num_pos[valid] / rank[last]).sum())
+        inp_sum = np.bincount(valid_subset, weights=num_pos[valid] / rank[last],
+                              minlength=num_subsets)
         if self.cmc_mode == 'standard':
             first_rank = rank[first]
         else:
-            nearest = subset.gallery.reduce(np.minimum, seg)[valid]
-            first_rank = (nearest <= (flat_slot[first] - valid * self.width)[:, None]).sum(axis=1)
-        hist = np.bincount(np.minimum(first_rank, self.max_rank + 1) - 1,
-                           minlength=self.max_rank + 1)
-        return len(valid), ap_sum, inp_sum, hist
+            first_rank = np.concatenate([unique for _, _, unique in ranks])
+        hist = np.bincount(valid_subset * hist_len + np.minimum(first_rank, hist_len) - 1,
+                           minlength=num_subsets * hist_len).reshape(num_subsets, hist_len)
+        return np.bincount(valid_subset, minlength=num_subsets), ap_sum, inp_sum, hist
 
 
 def _segments(block: np.ndarray, values: np.ndarray, cols: np.ndarray, num: np.ndarray,
@@ -481,39 +530,41 @@ def _settle(pending: np.ndarray, block: np.ndarray, values: np.ndarray, cols: np
 def _evaluate(distmat: np.ndarray, query_ids: np.ndarray, pool_ids: np.ndarray,
               query_cams: Optional[np.ndarray], pool_cams: Optional[np.ndarray],
               pairs: Tuple[Tuple[int, int], ...], ignore_same_id_same_cam: bool,
-              subsets: List[np.ndarray], cmc_mode: str, max_rank: int) -> List[Sums]:
+              subsets: List[np.ndarray], cmc_mode: str, max_rank: int) -> List[SubsetSums]:
     """The sums of every subset over all queries, chunk by chunk on the threads."""
     num_q, num_g = distmat.shape
     group_of, ignored_cols = _camera_groups(num_q, query_cams, pool_cams, pairs)
     evaluate = _PoolEvaluator(pool_ids, query_ids,
                               (query_cams, pool_cams) if ignore_same_id_same_cam else None,
-                              subsets, cmc_mode, max_rank)
+                              ignored_cols, subsets, cmc_mode, max_rank)
     threads = max(1, torch.get_num_threads())
     chunks = _query_chunks(group_of, num_g, threads)
     workers = min(threads, len(chunks))
 
-    def work(first: int) -> List[Tuple[int, List[Sums]]]:
-        space, out = _Workspace(), []
-        for index in range(first, len(chunks), workers):
-            group, queries = chunks[index]
-            block = np.take(distmat, queries, axis=0, mode='clip',  # 'clip': unbuffered
-                            out=space.get('block', (len(queries), num_g), distmat.dtype))
-            out.append((index, evaluate(block, queries, ignored_cols[group], space)))
-        return out
+    thread = threading.local()
 
+    def work(chunk: Tuple[int, np.ndarray]) -> Sums:
+        if not hasattr(thread, 'space'):
+            thread.space = _Workspace()
+        group, queries = chunk
+        block = np.take(distmat, queries, axis=0, mode='clip',  # 'clip': unbuffered
+                        out=thread.space.get('block', (len(queries), num_g), distmat.dtype))
+        return evaluate(block, queries, group, thread.space)
+
+    # the pool hands the chunks out one by one, so the threads finish together
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        per_chunk = dict(item for part in pool.map(work, range(workers)) for item in part)
-    in_order = [per_chunk[index] for index in range(len(chunks))]
-    return [tuple(sum(sums[k] for sums in column) for k in range(4)) for column in zip(*in_order)]
+        per_chunk = list(pool.map(work, chunks))
+    return list(zip(*[sum(sums[k] for sums in per_chunk) for k in range(4)]))
 
 
-def _summarise(sums: Sums, max_rank: int, where: str) -> Dict[str, Union[np.ndarray, float]]:
+def _summarise(sums: SubsetSums, max_rank: int, where: str) -> Dict[str, Union[np.ndarray, float]]:
+    """One subset's ``(num_valid, ap_sum, inp_sum, hist)`` as CMC, mAP and mINP."""
     num_valid, ap_sum, inp_sum, hist = sums
     if num_valid == 0:
         raise ValueError(f'no query has a true match in {where} (after the camera rules): '
                          'check that query and gallery identities overlap')
-    return dict(cmc=np.cumsum(hist[:max_rank]) / num_valid, mAP=ap_sum / num_valid,
-                mINP=inp_sum / num_valid)
+    return dict(cmc=np.cumsum(hist[:max_rank]) / num_valid, mAP=float(ap_sum / num_valid),
+                mINP=float(inp_sum / num_valid))
 
 
 def rank_metrics_subsets(distmat: ArrayLike,
