@@ -5,7 +5,7 @@
 # at 1e-3 after one warm-up epoch (the recipe's 2e-4 is for an ImageNet-initialised backbone).
 _base_ = [
     '../_base_/models/pdfenet_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
-    '../_base_/schedules/adam-240e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adam_warmup-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(
@@ -13,10 +13,4 @@ model = dict(
     neck=dict(in_channels=512),
     head=dict(in_channels=512, num_classes=80))  # the default set's 64 train + 16 val ids
 
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True)
-]
-train_cfg = dict(max_epochs=10, val_interval=5)
 default_hooks = dict(logger=dict(interval=10))
