@@ -6,6 +6,7 @@ import pytest
 import torch
 import torchvision
 from mmengine.analysis import FlopAnalyzer
+from mmengine.config import Config
 
 from conftest import REPO, run_tool
 
@@ -35,7 +36,9 @@ def test_get_flops_counts_hctri():
     net = torchvision.models.resnet18(weights=None)
     trunk = sum(p.numel() for n, p in net.named_parameters() if not n.startswith('fc'))
     stage01 = sum(p.numel() for m in (net.conv1, net.bn1, net.layer1) for p in m.parameters())
-    expected_params = trunk + stage01 + 6 * (512 * 256 + 256 + 2 * 256) + 6 * (256 * 24 + 24)
+    classes = Config.fromfile(HCTRI).model.head.num_classes
+    expected_params = (trunk + stage01 + 6 * (512 * 256 + 256 + 2 * 256) +
+                       6 * (256 * classes + classes))
     assert float(params) == pytest.approx(expected_params / 1e6, abs=0.006)
 
 
