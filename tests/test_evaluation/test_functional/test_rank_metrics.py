@@ -254,6 +254,14 @@ def test_segments_count_the_smaller_keys_of_every_row(values_kind):
     np.testing.assert_array_equal(seg[rows, cols[rows, slots]], slots)
 
 
+@pytest.mark.parametrize('rows', [3, 400])  # 16-bit bins, and 32-bit ones beyond 2**15
+def test_row_histograms_count_every_value_of_every_row(rows):
+    rng = np.random.default_rng(rows)
+    seg = rng.integers(0, 120, (rows, 50)).astype(np.uint8)
+    counts = rank_metrics_module._row_histograms(seg, 120, rank_metrics_module._Workspace())
+    np.testing.assert_array_equal(counts, [np.bincount(row, minlength=120) for row in seg])
+
+
 @pytest.mark.parametrize('layout', ['short_runs', 'grouped', 'interleaved', 'one_big_identity'])
 def test_per_identity_minimum_of_every_gallery_layout(layout):
     rng = np.random.default_rng(9)

@@ -64,7 +64,7 @@ Sums = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """The :data:`SubsetSums` of every subset, stacked."""
 
 CMC_MODES = ('unique', 'standard')
-_CHUNK_ELEMENTS = 1 << 20
+_CHUNK_ELEMENTS = 1 << 21
 """Pool entries (query x column) one thread handles at once."""
 _CELLS_PER_MATCH = 16
 """Grid cells per threshold slot: finer cells leave fewer items to bisect."""
@@ -391,11 +391,7 @@ class _PoolEvaluator:
         if subset.columns is not None:
             seg = np.take(seg, subset.columns, axis=1, mode='clip',
                           out=space.get('subset', (n, len(subset.columns)), seg.dtype))
-        # row r's segments go to bins r * nbins + seg: one bincount histograms every row
-        bins = np.add(seg, (np.arange(n) * self.nbins)[:, None],
-                      out=space.get('bins', seg.shape, np.intp))
-        counts = np.bincount(bins.reshape(-1), minlength=n * self.nbins).reshape(n, self.nbins)
-        at_or_before = np.cumsum(counts[:, :self.width], axis=1)
+        at_or_before = np.cumsum(_row_histograms(seg, self.nbins, space)[:, :self.width], axis=1)
         rank = np.take(at_or_before, row[kept] * self.width + slot[kept])
         if self.cmc_mode == 'standard':
             return kept, rank, None
@@ -431,6 +427,21 @@ class _PoolEvaluator:
         hist = np.bincount(valid_subset * hist_len + np.minimum(first_rank, hist_len) - 1,
                            minlength=num_subsets * hist_len).reshape(num_subsets, hist_len)
         return np.bincount(valid_subset, minlength=num_subsets), ap_sum, inp_sum, hist
+
+
+def _row_histograms(seg: np.ndarray, nbins: int, space: _Workspace) -> np.ndarray:
+    """``counts[r, b] = #{s: seg[r, s] == b}`` for ``b < nbins``.
+
+    Row ``r``'s values go to bins ``r * nbins + seg``, so one bincount
+    histograms every row. The bins are 16-bit when they fit: torch's bincount
+    reads them as they are, where numpy's would first copy them to 64 bits.
+    """
+    n = len(seg)
+    dtype = np.int16 if n * nbins <= np.iinfo(np.int16).max else np.int32
+    bins = np.add(seg, (np.arange(n, dtype=dtype) * nbins)[:, None],
+                  out=space.get('bins', seg.shape, dtype))
+    counts = torch.bincount(torch.from_numpy(bins.reshape(-1)), minlength=n * nbins)
+    return counts.numpy().reshape(n, nbins)
 
 
 def _segments(block: np.ndarray, values: np.ndarray, cols: np.ndarray, num: np.ndarray,
