@@ -47,7 +47,7 @@ holding a threshold not above them are settled by a bisection on the keys.
 Each subset then costs a gather, a histogram and a per-identity minimum of
 small integers. The work is chunked over queries, which bounds the memory,
 and the chunks are evaluated by ``torch.get_num_threads()`` threads (numpy
-releases the GIL in these operations).
+and torch release the GIL in these operations).
 """
 import threading
 from concurrent.futures import ThreadPoolExecutor
