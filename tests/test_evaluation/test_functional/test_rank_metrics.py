@@ -374,6 +374,19 @@ def test_subsets_equal_rank_metrics_on_their_columns(monkeypatch, options, threa
             check_against_loop(dist[:, cols], q_ids, g_ids[cols], q_cams, g_cams[cols], **options)
 
 
+def test_identity_with_more_items_than_8_bit_segments_hold():
+    # 400 items of identity 0: segments and bins beyond 8 bits
+    rng = np.random.default_rng(10)
+    g_ids = np.r_[np.zeros(400, int), rng.integers(1, 5, 300)]
+    dist, q_ids = rng.random((30, len(g_ids))), rng.integers(0, 3, 30)
+    subset = rng.permutation(len(g_ids))[:300]
+    out, = rank_metrics_subsets(dist, q_ids, g_ids, subsets=[subset], ignore_cam_pairs=())
+    cols = np.sort(subset)
+    assert_same_result(out, rank_metrics(dist[:, cols], q_ids, g_ids[cols], ignore_cam_pairs=()))
+    check_against_loop(dist[:, cols], q_ids, g_ids[cols], None, None, ignore_cam_pairs=())
+    check_against_loop(dist, q_ids, g_ids, None, None, ignore_cam_pairs=(), cmc_mode='standard')
+
+
 def test_subsets_accept_tensors_and_lists():
     rng = np.random.default_rng(8)
     dist = rng.random((9, 12))
