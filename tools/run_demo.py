@@ -96,8 +96,10 @@ def last_checkpoint(work_dir: str) -> str:
     mmengine's ``last_checkpoint`` file names it; the largest ``epoch_*.pth``
     could be left over from an earlier run with a longer schedule.
     """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    checkpoint = open(pointer).read().strip() if osp.isfile(pointer) else ''
+    pointer, checkpoint = osp.join(work_dir, 'last_checkpoint'), ''
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            checkpoint = f.read().strip()
     if not osp.isfile(checkpoint):
         sys.exit(f'run_demo.py: training left no checkpoint in {work_dir}')
     return checkpoint
