@@ -11,6 +11,14 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = osp.join(osp.dirname(REPO), 'shared')
 SYSU_PROTOCOL_DIR = osp.join(SHARED, 'data', 'sysu_mm01_protocol')
+IN_PROCESS_EVALUATION = """
+val_dataloader = dict(num_workers=0, persistent_workers=False)
+test_dataloader = dict(num_workers=0, persistent_workers=False)
+val_evaluator = dict(num_trials=2)
+test_evaluator = dict(num_trials=2)
+"""
+"""Config overrides of the tests' short runs: validation and test loaders in-process, two gallery
+trials."""
 
 
 @pytest.fixture(scope='session')

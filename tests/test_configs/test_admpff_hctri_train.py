@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import REPO, checkpoint_state_dict, run_tool, write_config
+from conftest import IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, run_tool, write_config
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
@@ -16,11 +16,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_inte
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
 train_dataloader = dict(num_workers=0, persistent_workers=False)
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = dict(num_workers=0, persistent_workers=False)
-val_evaluator = dict(num_trials=2)
-test_evaluator = dict(num_trials=2)
-"""
+""" + IN_PROCESS_EVALUATION
 LOSS_TERMS = {
     HCTRI: ['loss_id', 'loss_tri', 'loss_tri_strips'],
     ADMPFF: [f'loss_{kind}_{branch}_{scale}' for kind in ('id', 'tri')

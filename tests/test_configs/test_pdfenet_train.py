@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
-from conftest import REPO, checkpoint_state_dict, run_tool, write_config
+from conftest import IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, run_tool, write_config
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import register_all_modules
 
@@ -24,11 +24,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_inte
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
 train_dataloader = dict(num_workers=0, persistent_workers=False)
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = dict(num_workers=0, persistent_workers=False)
-val_evaluator = dict(num_trials=2)
-test_evaluator = dict(num_trials=2)
-"""
+""" + IN_PROCESS_EVALUATION
 
 
 @pytest.fixture

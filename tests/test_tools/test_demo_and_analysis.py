@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from conftest import REPO, make_workspace, run_tool, write_config
+from conftest import IN_PROCESS_EVALUATION, REPO, make_workspace, run_tool, write_config
 from vireid_toolbox.apis import extract_features, init_reid_model
 from vireid_toolbox.visualization.ranked_list import (BACKGROUND, MATCH_COLOR, MISMATCH_COLOR,
                                                       RankedListStyle)
@@ -29,11 +29,7 @@ log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=8, num_ids=2, num_instances=2))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = dict(num_workers=0, persistent_workers=False)
-val_evaluator = dict(num_trials=2)
-test_evaluator = dict(num_trials=2)
-"""
+""" + IN_PROCESS_EVALUATION
 STYLE = RankedListStyle()  # the demo draws with the default style
 ROW_GAP = 8  # stack_rows' default
 

@@ -7,7 +7,8 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, checkpoint_state_dict, make_workspace, run_tool, tool_env, write_config
+from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, make_workspace, run_tool,
+                      tool_env, write_config)
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 TRAIN = osp.join(REPO, 'tools/train.py')
@@ -16,10 +17,7 @@ TEST = osp.join(REPO, 'tools/test.py')
 TINY_RUN = """
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=8, num_ids=2, num_instances=2))
-val_dataloader = dict(num_workers=0, persistent_workers=False)
-test_dataloader = dict(num_workers=0, persistent_workers=False)
-val_evaluator = dict(num_trials=2)
-test_evaluator = dict(num_trials=2)
+""" + IN_PROCESS_EVALUATION + """
 train_cfg = dict(max_epochs={max_epochs}, val_interval=100)
 randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(logger=dict(interval=1))
