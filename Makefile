@@ -9,7 +9,7 @@ install:
 	bash tools/install.sh
 
 test: install
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -rs $(PYTEST_ARGS)
 
 demo: install
 	$(PY) tools/run_demo.py

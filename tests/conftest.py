@@ -1,16 +1,17 @@
 """Fixtures shared by the whole suite: the repository paths, a small synthetic
 SYSU-MM01-layout data set generated once per session, and a runner for the
 command-line tools as subprocesses."""
+import json
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHARED = osp.join(osp.dirname(REPO), 'shared')
-SYSU_PROTOCOL_DIR = osp.join(SHARED, 'data', 'sysu_mm01_protocol')
+SYSU_PROTOCOL_DIR = osp.join(REPO, 'tests', 'data', 'sysu_mm01_protocol')
 IN_PROCESS_EVALUATION = """
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = dict(num_workers=0, persistent_workers=False)
@@ -19,19 +20,39 @@ test_evaluator = dict(num_trials=2)
 """
 """Config overrides of the tests' short runs: validation and test loaders in-process, two gallery
 trials."""
+IN_CI = os.environ.get('CI') == 'true'
+
+
+def cuda_available():
+    import torch
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` run where CUDA is available and are skipped, with the reason, elsewhere."""
+    if cuda_available():
+        return
+    skip = pytest.mark.skip(reason='needs CUDA: torch.cuda.is_available() is False on this machine')
+    for item in items:
+        if 'cuda' in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under ``CI=true`` a skipped test that does not need a GPU fails: CI never hides a check."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, 'wasxfail') and 'cuda' not in item.keywords:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix('Skipped: ')
+        report.outcome = 'failed'
+        report.longrepr = f'skipped under CI=true, where every check that needs no GPU must run: {reason}'
 
 
 @pytest.fixture(scope='session')
 def repo_root():
     return REPO
-
-
-@pytest.fixture(scope='session')
-def sysu_protocol_dir():
-    """The official SYSU-MM01 protocol files (read-only, never copied into the repo)."""
-    if not osp.isdir(SYSU_PROTOCOL_DIR):
-        pytest.fail(f'the official SYSU-MM01 protocol files are expected at {SYSU_PROTOCOL_DIR}')
-    return SYSU_PROTOCOL_DIR
 
 
 @pytest.fixture(scope='session')
@@ -44,18 +65,22 @@ def synthetic_sysu_root(tmp_path_factory):
     return root
 
 
-def tool_env():
-    """Environment of a tool subprocess: the repository importable, one thread per process."""
+def tool_env(cuda=False):
+    """Environment of a tool subprocess: the repository importable, one thread per process, and
+    the GPUs hidden unless ``cuda`` (so a CPU test expects the same on a machine with a GPU)."""
     env = dict(os.environ)
+    if not cuda:
+        env['CUDA_VISIBLE_DEVICES'] = ''
     env['PYTHONPATH'] = os.pathsep.join(filter(None, [REPO, env.get('PYTHONPATH')]))
     env.setdefault('OMP_NUM_THREADS', '1')
     env.setdefault('MKL_NUM_THREADS', '1')
     return env
 
 
-def run_tool(*args, check=True, timeout=900, cwd=None):
-    """Run ``python <args>`` from the repository root; return the CompletedProcess."""
-    proc = subprocess.run([sys.executable, *args], cwd=cwd or REPO, env=tool_env(),
+def run_tool(*args, check=True, timeout=900, cwd=None, cuda=False):
+    """Run ``python <args>`` from the repository root (GPUs visible only with ``cuda``); return
+    the CompletedProcess."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd or REPO, env=tool_env(cuda),
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n'
@@ -102,3 +127,23 @@ def checkpoint_state_dict(path):
     from vireid_toolbox.utils import allow_mmengine_checkpoint_types
     allow_mmengine_checkpoint_types()
     return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+
+
+def free_port():
+    """A TCP port on the loopback interface that is free now."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def logged_scalars(work_dir, metric_prefix='sysu/'):
+    """``(losses by step, metrics)`` that rank 0 logged to ``<work_dir>/<run>/vis_data/scalars.json``."""
+    (run,) = [d for d in os.listdir(work_dir) if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                                                       'scalars.json'))]
+    losses, metrics = {}, {}
+    with open(osp.join(work_dir, run, 'vis_data', 'scalars.json')) as f:
+        for record in map(json.loads, f):
+            if 'loss' in record:
+                losses[record['step']] = record['loss']
+            metrics.update({k: v for k, v in record.items() if k.startswith(metric_prefix)})
+    return losses, metrics

@@ -29,7 +29,7 @@ print(json.dumps(missing))
 
 def _python(code, stdin=None):
     proc = subprocess.run([sys.executable, '-c', code], input=stdin, capture_output=True,
-                          text=True)
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

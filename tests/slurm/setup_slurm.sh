@@ -9,6 +9,8 @@
 # daemons are started directly. No cgroups: proctrack/linuxproc and task/none.
 # Exits 0 once `sinfo` shows the node idle; 3 when Slurm is missing and cannot be installed here
 # (not root, no apt-get, apt-get failing); 1 on any other failure. The reason goes to stderr.
+# Every daemon it starts is listed ("name pid") in $STARTED, so that tests/slurm/stop_slurm.sh
+# stops exactly those (.ci/run does at the end of the run).
 set -euo pipefail
 
 CONF_DIR=/etc/slurm
@@ -21,6 +23,7 @@ PARTITION=debug
 NODE=localhost
 WAIT_SECONDS=${SLURM_SETUP_WAIT:-60}
 MARKER='# Written by tests/slurm/setup_slurm.sh'  # first line of the slurm.conf written here
+STARTED=$RUN_DIR/started-by-setup  # "name pid" of each daemon started here
 
 die() { echo "setup_slurm.sh: $*" >&2; exit 1; }
 cannot_install() { echo "setup_slurm.sh: $*" >&2; exit 3; }
@@ -57,7 +60,10 @@ start_munge() {
   say "starting munged"
   runuser -u munge -- /usr/sbin/munged
   for _ in $(seq 20); do
-    munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1 && return 0
+    if munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
+      record_started munged /run/munge/munged.pid
+      return 0
+    fi
     sleep 0.5
   done
   die "munged does not answer (munge -n | unmunge fails); see /var/log/munge/munged.log"
@@ -128,14 +134,30 @@ daemon_alive() {
   [[ -f $pidfile ]] && [[ "$(cat "/proc/$(cat "$pidfile")/comm" 2>/dev/null)" == "$1" ]]
 }
 
+# append "name pid" to $STARTED once the daemon has written its pid file
+record_started() {
+  local name=$1 pidfile=$2
+  for _ in $(seq 20); do
+    if [[ -s $pidfile ]]; then
+      mkdir -p "$RUN_DIR"
+      echo "$name $(cat "$pidfile")" >>"$STARTED"
+      return 0
+    fi
+    sleep 0.5
+  done
+  die "$name started but wrote no pid file $pidfile"
+}
+
 start_slurm() {
   if ! daemon_alive slurmctld; then
     say "starting slurmctld"
     /usr/sbin/slurmctld || die "slurmctld did not start; see $LOG_DIR/slurmctld.log"
+    record_started slurmctld "$RUN_DIR/slurmctld.pid"
   fi
   if ! daemon_alive slurmd; then
     say "starting slurmd"
     /usr/sbin/slurmd -N "$NODE" || die "slurmd did not start; see $LOG_DIR/slurmd.log"
+    record_started slurmd "$RUN_DIR/slurmd.pid"
   fi
 }
 

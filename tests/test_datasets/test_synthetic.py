@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.io import loadmat
 
+from conftest import REPO, SYSU_PROTOCOL_DIR
 from vireid_toolbox.datasets import RegDBDataset, SYSUMM01Dataset
 from vireid_toolbox.datasets.pose_cache import open_pose_cache
 from vireid_toolbox.datasets.synthetic import make_synthetic_regdb, make_synthetic_sysu_mm01
@@ -22,8 +23,6 @@ from vireid_toolbox.datasets.synthetic.layout import (SYNTHETIC_POSE_MODEL, SYSU
 from vireid_toolbox.datasets.synthetic.render import layout_series, make_camera, sample_poses
 from vireid_toolbox.datasets.sysu_mm01 import sysu_image_counts
 
-PROTOCOL_DIR = '/work/shared/data/sysu_mm01_protocol'
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_IDS, PER_CAMERA, SIZE = 12, 3, (128, 64)
 
 
@@ -136,9 +135,9 @@ def test_generation_is_deterministic(tmp_path):
 
 
 def test_counts_reproduce_the_real_counts_on_a_subset(tmp_path):
-    counts = sysu_image_counts(osp.join(PROTOCOL_DIR, 'rand_perm_cam.mat'))
-    train_ids = loadmat(osp.join(PROTOCOL_DIR, 'train_id.mat'))['id'].ravel().tolist()
-    test_ids = loadmat(osp.join(PROTOCOL_DIR, 'test_id.mat'))['id'].ravel().tolist()
+    counts = sysu_image_counts(osp.join(SYSU_PROTOCOL_DIR, 'rand_perm_cam.mat'))
+    train_ids = loadmat(osp.join(SYSU_PROTOCOL_DIR, 'train_id.mat'))['id'].ravel().tolist()
+    test_ids = loadmat(osp.join(SYSU_PROTOCOL_DIR, 'test_id.mat'))['id'].ravel().tolist()
     split = sysu_split_from_counts(counts, train_ids, test_ids)
     assert [len(split[k]) for k in ('train', 'val', 'test')] == [296, 99, 96]
     one_modality = sorted({pid for _, pid in counts} - set(sum(split.values(), [])))

@@ -9,10 +9,10 @@ import pytest
 
 from vireid_toolbox.datasets.sysu_mm01 import (SYSUMM01Dataset, load_rand_perm, sysu_gallery,
                                                sysu_image_counts, sysu_query)
+from conftest import SYSU_PROTOCOL_DIR
 from vireid_toolbox.registry import DATASETS
 
-PROTOCOL_DIR = '/work/shared/data/sysu_mm01_protocol'
-RAND_PERM = osp.join(PROTOCOL_DIR, 'rand_perm_cam.mat')
+RAND_PERM = osp.join(SYSU_PROTOCOL_DIR, 'rand_perm_cam.mat')
 
 TRAIN_IDS, VAL_IDS, TEST_IDS = [4, 1, 2], [5], [7, 3, 8]
 # images per (camera, id); a missing key means no folder
@@ -179,7 +179,7 @@ def test_seeded_gallery_is_deterministic_per_trial_and_varies_across_trials(sysu
 def real_rand_perm():
     from scipy.io import loadmat
     cells = loadmat(RAND_PERM)['rand_perm_cam']
-    test_ids = loadmat(osp.join(PROTOCOL_DIR, 'test_id.mat'))['id'].ravel().tolist()
+    test_ids = loadmat(osp.join(SYSU_PROTOCOL_DIR, 'test_id.mat'))['id'].ravel().tolist()
     return cells, sorted(test_ids)
 
 

@@ -83,7 +83,7 @@ def test_momentum_follows_every_optimizer_step(tmp_path):
     restored = ToyCMCEModel()
     load_checkpoint(restored, str(tmp_path / 'toy.pth'), map_location='cpu', logger='silent')
     torch.testing.assert_close(restored.cmce.momentum_classifiers,
-                               runner.model.cmce.momentum_classifiers)
+                               runner.model.cmce.momentum_classifiers.cpu())
 
 
 def test_hook_refuses_a_model_without_momentum_copies(tmp_path):

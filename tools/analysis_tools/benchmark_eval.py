@@ -36,7 +36,9 @@ import torch
 from vireid_toolbox.datasets.sysu_mm01 import SYSU_GALLERY_CAMERAS, sysu_image_counts
 from vireid_toolbox.evaluation.functional import rank_metrics_subsets
 
-PROTOCOL_DIR = '/work/shared/data/sysu_mm01_protocol'
+# the official protocol files kept in the repository (a real data set has them in <data_root>/exp/)
+PROTOCOL_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tests', 'data',
+                        'sysu_mm01_protocol')
 TARGET_SPEED_UP = 30.0
 TARGET_SECONDS = 3.0
 TARGET_MEMORY_MIB = 2048

@@ -7,7 +7,7 @@ Examples::
 
     # the real SYSU-MM01 per-(camera, id) image counts at 32x16 (about 46k images)
     python tools/misc/make_synthetic_dataset.py --out data/synthetic_sysu_mm01_real_counts \\
-        --counts-from ../shared/data/sysu_mm01_protocol/rand_perm_cam.mat --size 32x16
+        --counts-from tests/data/sysu_mm01_protocol/rand_perm_cam.mat --size 32x16
 
     # RegDB layout
     python tools/misc/make_synthetic_dataset.py --out data/synthetic_regdb --layout regdb

@@ -112,7 +112,7 @@ def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
     result = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools/misc/extract_heatmaps.py'), config,
          '--data-root', data_root, '--cache-dir', cache_dir, '--batch-size', '2'],
-        capture_output=True, text=True, cwd=REPO)
+        capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr
 
     cache = open_pose_cache(cache_dir, expected_pose_model=dict(
