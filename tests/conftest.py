@@ -147,3 +147,25 @@ def logged_scalars(work_dir, metric_prefix='sysu/'):
                 losses[record['step']] = record['loss']
             metrics.update({k: v for k, v in record.items() if k.startswith(metric_prefix)})
     return losses, metrics
+
+
+def run_tool_in_process(script, *args, cwd):
+    """Run ``python <script> <args>`` from ``cwd`` inside the test process (no interpreter
+    start-up); return ``(exit status, stdout, stderr)``. An exception the tool lets escape
+    (a stack trace) fails the test."""
+    import contextlib
+    import io
+    import runpy
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv, old_cwd, status = sys.argv, os.getcwd(), 0
+    sys.argv = [script, *map(str, args)]
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            runpy.run_path(script, run_name='__main__')
+    except SystemExit as exit_:
+        status = exit_.code
+    finally:
+        sys.argv = argv
+        os.chdir(old_cwd)
+    return status, stdout.getvalue(), stderr.getvalue()

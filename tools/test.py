@@ -8,8 +8,9 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from vireid_toolbox.utils import destroy_distributed
+from vireid_toolbox.utils.data_check import check_datasets
 from vireid_toolbox.utils.tool_utils import (add_common_arguments, load_config,
-                                             load_weights_strictly, one_line_errors, require_file,
+                                             load_weights_strictly, one_line_errors, read_weights,
                                              set_launcher, set_work_dir)
 
 
@@ -34,13 +35,14 @@ def main():
     with one_line_errors('test.py'):
         cfg = load_config(args.config, args.cfg_options)
         set_work_dir(cfg, args.config, args.work_dir)
-        checkpoint = require_file(args.checkpoint, 'checkpoint')
+        weights = read_weights(args.checkpoint)  # a bad file is named before the Runner logs
+        check_datasets(cfg, ['test_dataloader'])
         created_group = set_launcher(cfg, args.launcher)
     try:
         runner = Runner.from_cfg(cfg)
         with one_line_errors('test.py'):
-            load_weights_strictly(runner.model, checkpoint)
-        metrics = runner.test()
+            load_weights_strictly(runner.model, args.checkpoint, weights)
+            metrics = runner.test()
         if args.out and is_main_process():
             write_metrics(metrics, args.out)
     finally:

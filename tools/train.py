@@ -1,13 +1,17 @@
 """Train a VI-ReID model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]]``."""
 import argparse
+import os.path as osp
 import warnings
 
 import torch
 from mmengine.runner import Runner
 
+from vireid_toolbox.models.reid import NonFiniteLossError
 from vireid_toolbox.utils import destroy_distributed
-from vireid_toolbox.utils.tool_utils import (add_common_arguments, load_config, one_line_errors,
-                                             require_file, set_launcher, set_work_dir)
+from vireid_toolbox.utils.data_check import check_datasets
+from vireid_toolbox.utils.tool_utils import (UserInputError, add_common_arguments, load_config,
+                                             one_line_errors, require_file, set_launcher,
+                                             set_work_dir)
 
 
 def parse_args():
@@ -39,6 +43,23 @@ def apply_resume(cfg, resume: str) -> None:
         cfg.load_from = require_file(resume, 'checkpoint to resume from')
 
 
+def read_data_sets(cfg) -> list:
+    """The data loaders a training run reads: training, and validation when configured."""
+    validates = all(cfg.get(key) for key in ('val_dataloader', 'val_cfg', 'val_evaluator'))
+    return ['train_dataloader'] + (['val_dataloader'] if validates else [])
+
+
+def divergence_error(runner, error: NonFiniteLossError) -> UserInputError:
+    """Where training stopped and which checkpoint is the last good one."""
+    last = osp.join(runner.work_dir, 'last_checkpoint')
+    kept = 'no checkpoint was saved before'
+    if osp.isfile(last):
+        with open(last) as f:
+            kept = f'the last good checkpoint is {f.read().strip()}'
+    return UserInputError(f'training stopped at iteration {runner.iter + 1} (epoch '
+                          f'{runner.epoch + 1}): {error}; {kept}')
+
+
 def main():
     args = parse_args()
     with one_line_errors('train.py'):
@@ -48,10 +69,15 @@ def main():
             apply_amp(cfg)
         if args.resume is not None:
             apply_resume(cfg, args.resume)
+        check_datasets(cfg, read_data_sets(cfg))
         created_group = set_launcher(cfg, args.launcher)
     try:
         runner = Runner.from_cfg(cfg)
-        runner.train()
+        with one_line_errors('train.py'):
+            try:
+                runner.train()
+            except NonFiniteLossError as error:
+                raise divergence_error(runner, error) from None
     finally:
         if created_group:
             destroy_distributed()

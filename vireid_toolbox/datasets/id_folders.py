@@ -73,6 +73,15 @@ def read_list_file(path: str) -> List[Tuple[str, int]]:
     return entries
 
 
+def check_listed_images(list_file: str, root: str, rel_paths: Sequence[str]) -> None:
+    """Raise naming the first image that ``list_file`` lists but ``root`` does not hold."""
+    missing = [path for path in rel_paths if not osp.isfile(osp.join(root, path))]
+    if missing:
+        raise FileNotFoundError(
+            f'{list_file} lists {missing[0]}, but {osp.join(root, missing[0])} does not exist '
+            f'({len(missing)} of the {len(rel_paths)} listed images are missing)')
+
+
 def list_images(folder: str) -> List[str]:
     """Sorted image file names of one identity folder (empty if it does not exist)."""
     if not osp.isdir(folder):

@@ -22,7 +22,8 @@ from mmengine.dataset import BaseDataset
 
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
-from .id_folders import Item, read_id_file, read_list_file, scan_id_folders, seeded_draw
+from .id_folders import (Item, check_listed_images, read_id_file, read_list_file, scan_id_folders,
+                         seeded_draw)
 
 LLCM_TEST_CAMERA_DIRS = {
     VISIBLE: [(camera, f'test_vis/cam{camera}') for camera in (1, 2, 3, 4, 5, 6, 7, 8, 9)],
@@ -30,6 +31,9 @@ LLCM_TEST_CAMERA_DIRS = {
 }
 """Test cameras of each modality, in the DEEN order (there is no near-infrared camera 3)."""
 LLCM_TRAIN_LISTS = ((VISIBLE, 'train_vis.txt'), (INFRARED, 'train_nir.txt'))
+LLCM_LAYOUT = {'train': ('idx/train_vis.txt', 'idx/train_nir.txt'),
+               'test': ('idx/test_id.txt', 'test_vis', 'test_nir')}
+"""What each split reads under the data root."""
 
 
 def llcm_camera(rel_path: str) -> int:
@@ -51,9 +55,14 @@ def llcm_camera(rel_path: str) -> int:
     return int(name.group(1)) if name else None
 
 
-def _check_root(data_root: str) -> str:
+def _check_root(data_root: str, split: str = 'test') -> str:
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'LLCM data root {data_root} does not exist')
+    for entry in LLCM_LAYOUT[split]:
+        if not osp.exists(osp.join(data_root, entry)):
+            raise FileNotFoundError(
+                f'LLCM data root {data_root} is not in the LLCM layout: {entry} does not exist '
+                f'(the {split} split reads {", ".join(LLCM_LAYOUT[split])})')
     return osp.abspath(data_root)
 
 
@@ -127,13 +136,15 @@ class LLCMDataset(BaseDataset):
         entries = []
         for modality, list_name in LLCM_TRAIN_LISTS:
             list_file = osp.join(root, 'idx', list_name)
-            for rel_path, label in read_list_file(list_file):
+            listed = read_list_file(list_file)
+            for rel_path, label in listed:
                 camera = llcm_camera(rel_path)
                 if camera is None:
                     raise ValueError(f'{list_file}: no camera in {rel_path!r} (expected a camN '
                                      'folder or a file name <id>_c<NN>_...)')
                 entries.append(dict(img_path=osp.join(root, rel_path), rel_path=rel_path,
                                     gt_label=label, pid=label, modality=modality, camera=camera))
+            check_listed_images(list_file, root, [rel_path for rel_path, _ in listed])
         label_of = {pid: label for label, pid in enumerate(sorted({e['pid'] for e in entries}))}
         for entry in entries:
             entry['gt_label'] = label_of[entry['pid']]
@@ -157,5 +168,5 @@ class LLCMDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the training lists or scan the test identity folders."""
-        root = _check_root(self.data_root)
+        root = _check_root(self.data_root, self.split)
         return self._train_entries(root) if self.split == 'train' else self._test_entries(root)

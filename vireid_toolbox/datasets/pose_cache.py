@@ -75,13 +75,33 @@ class PoseCache:
         if self.meta.get('format_version') != FORMAT_VERSION:
             raise PoseCacheError(f'{meta_file}: format_version {self.meta.get("format_version")!r}, '
                                  f'this reader understands {FORMAT_VERSION}')
-        with open(osp.join(cache_dir, 'index.json')) as f:
-            self.image_paths: List[str] = json.load(f)
+        index_file = osp.join(cache_dir, 'index.json')
+        try:
+            with open(index_file) as f:
+                self.image_paths: List[str] = json.load(f)
+        except (OSError, ValueError) as error:
+            raise PoseCacheError(f'{index_file} is unreadable: {error}') from None
         self.row_of: Dict[str, int] = {path: i for i, path in enumerate(self.image_paths)}
         mmap_mode = 'r+' if mode == 'w' else 'r'
-        self.heatmaps = np.load(osp.join(cache_dir, 'heatmaps.npy'), mmap_mode=mmap_mode)
-        self.keypoints = np.load(osp.join(cache_dir, 'keypoints.npy'), mmap_mode=mmap_mode)
-        self.done = np.load(osp.join(cache_dir, 'done.npy'), mmap_mode=mmap_mode)
+        self.heatmaps = self._load_rows('heatmaps.npy', mmap_mode)
+        self.keypoints = self._load_rows('keypoints.npy', mmap_mode)
+        self.done = self._load_rows('done.npy', mmap_mode)
+
+    def _load_rows(self, name: str, mmap_mode: str) -> np.ndarray:
+        """Map one array file, refusing a truncated one or one with another number of rows."""
+        path = osp.join(self.cache_dir, name)
+        try:
+            array = np.load(path, mmap_mode=mmap_mode)
+        except FileNotFoundError:
+            raise PoseCacheError(f'pose cache {self.cache_dir} is incomplete: {path} does not '
+                                 'exist') from None
+        except (ValueError, OSError, EOFError) as error:  # e.g. "mmap length is greater ..."
+            raise PoseCacheError(f'{path} is truncated or not a .npy array ({error}); '
+                                 'extract the pose cache again') from None
+        if array.shape[0] != len(self.image_paths):
+            raise PoseCacheError(f'{path} has {array.shape[0]} rows but index.json lists '
+                                 f'{len(self.image_paths)} images: the cache is damaged')
+        return array
 
     @classmethod
     def create(cls, cache_dir: str, image_paths: Sequence[str], pose_model: dict,

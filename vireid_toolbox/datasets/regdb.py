@@ -16,7 +16,7 @@ from mmengine.dataset import BaseDataset
 
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
-from .id_folders import read_list_file
+from .id_folders import check_listed_images, read_list_file
 
 REGDB_NUM_TRIALS = 10
 REGDB_MODALITIES = (('visible', VISIBLE, 1), ('thermal', INFRARED, 2))
@@ -62,10 +62,11 @@ class RegDBDataset(BaseDataset):
         entries = []
         for list_name, modality, camera in REGDB_MODALITIES:
             list_file = osp.join(root, 'idx', f'{self.split}_{list_name}_{self.trial}.txt')
+            listed = read_list_file(list_file)
+            check_listed_images(list_file, root, [rel_path for rel_path, _ in listed])
             entries.extend(
                 dict(img_path=osp.join(root, rel_path), rel_path=rel_path, gt_label=label,
-                     pid=label, modality=modality, camera=camera)
-                for rel_path, label in read_list_file(list_file))
+                     pid=label, modality=modality, camera=camera) for rel_path, label in listed)
         if self.split == 'train':
             label_of = {pid: label for label, pid in enumerate(sorted({e['pid'] for e in entries}))}
             for entry in entries:

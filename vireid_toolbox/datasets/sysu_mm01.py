@@ -14,6 +14,8 @@ the test ids; the gallery holds, per (id, visible camera), one image
 import os
 import os.path as osp
 import re
+import warnings
+from collections import Counter
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
@@ -30,6 +32,8 @@ SYSU_GALLERY_CAMERAS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
 """Visible cameras of the gallery per search mode, in the reference draw order."""
 SYSU_SPLIT_IDS = {'train': ('train_id.txt', 'val_id.txt'), 'test': ('test_id.txt', )}
 """Id files of each split: training uses the train and the val ids (395 ids)."""
+SYSU_PUBLISHED_TRAIN_COUNTS = {'ids': 395, VISIBLE: 22258, INFRARED: 11909}
+"""The published size of the training set: 395 ids, 22,258 visible and 11,909 infrared images."""
 
 
 def sysu_modality(camera: int) -> int:
@@ -235,6 +239,41 @@ class SYSUMM01Dataset(BaseDataset):
                 raise FileNotFoundError(f'camera folder {osp.join(root, f"cam{camera}")} '
                                         'does not exist')
 
+    def _warn_missing_images(self, root: str, pids: List[int], items: List[Item]) -> None:
+        """Warn when the split holds fewer images than the release.
+
+        Per (camera, id) against ``exp/rand_perm_cam.mat`` (the official
+        evaluation file, which permutes every image of the release) when the
+        data root holds it; else, for a training split of the published 395
+        ids, per modality against the published counts.
+        """
+        found = Counter((camera, pid) for _, pid, camera in items)
+        rand_perm_file = osp.join(root, 'exp', 'rand_perm_cam.mat')
+        if osp.isfile(rand_perm_file):
+            wanted = set(pids)
+            short = [(camera, pid, found[(camera, pid)], count)
+                     for (camera, pid), count in sorted(sysu_image_counts(rand_perm_file).items())
+                     if pid in wanted and found[(camera, pid)] < count]
+            if short:
+                per_camera = Counter()
+                for camera, _, have, count in short:
+                    per_camera[camera] += count - have
+                camera, pid, have, count = short[0]
+                warnings.warn(
+                    f'SYSU-MM01 {root}: {sum(per_camera.values())} images of the {self.split} '
+                    f'split are missing against {rand_perm_file} ('
+                    + ', '.join(f'cam{c}: {n}' for c, n in sorted(per_camera.items()))
+                    + f'), the first in cam{camera}/{pid:04d}, which holds {have} of {count}')
+        elif self.split == 'train' and len(pids) == SYSU_PUBLISHED_TRAIN_COUNTS['ids']:
+            have = Counter(sysu_modality(camera) for _, _, camera in items)
+            short = {name: SYSU_PUBLISHED_TRAIN_COUNTS[code] - have[code]
+                     for code, name in ((VISIBLE, 'visible'), (INFRARED, 'infrared'))
+                     if have[code] < SYSU_PUBLISHED_TRAIN_COUNTS[code]}
+            if short:
+                warnings.warn(f'SYSU-MM01 {root}: the training split misses images against the '
+                              'published counts (22,258 visible, 11,909 infrared): '
+                              + ', '.join(f'{n} {name}' for name, n in short.items()))
+
     def load_data_list(self) -> List[dict]:
         """Scan the identity folders of the split's ids."""
         root = _check_root(self.data_root)
@@ -247,6 +286,7 @@ class SYSUMM01Dataset(BaseDataset):
             raise FileNotFoundError(
                 f'{root}: id {missing[0]} of the {self.split} split has no image in any of '
                 f'cam1..cam6/{missing[0]:04d} ({len(missing)} ids without images: {missing[:10]})')
+        self._warn_missing_images(root, pids, items)
         label_of = {pid: label for label, pid in enumerate(pids)}
         return [
             dict(img_path=path, rel_path=osp.relpath(path, root).replace(os.sep, '/'),

@@ -1,16 +1,24 @@
 """Check a config against the constructors it names, before anything is built.
 
 A misspelt key otherwise surfaces as a ``TypeError`` deep inside the Runner
-(often only once training reaches the data loaders). :func:`check_config`
-walks every ``type=`` dict, resolves the class in the registry the Runner will
-use, and reports unknown arguments and unknown types by their config path.
+(often only once training reaches the data loaders, or the end of the first
+epoch). :func:`check_config` walks every ``type=`` dict, resolves the class in
+the registry the Runner will use, and reports unknown arguments and unknown
+types by their config path; the dicts the Runner unpacks without a ``type``
+(``randomness``, ``log_processor``, the loops) are checked against what
+consumes them, and so are the arguments a class forwards through
+``**kwargs``. :func:`check_override_keys` refuses a ``--cfg-options`` key that
+names no top-level entry (it would be ignored).
 """
 import difflib
 import inspect
 from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
+from mmengine.hooks import CheckpointHook
 from mmengine.registry import Registry
+from mmengine.runner import (EpochBasedTrainLoop, IterBasedTrainLoop, LogProcessor, Runner,
+                             TestLoop, ValLoop)
 from torch.utils.data import DataLoader
 
 from vireid_toolbox import registry as R
@@ -49,6 +57,19 @@ _NESTED = {
 # Keys consumed by someone other than the class they sit in (or free-form).
 _SKIPPED = {'init_cfg', 'paramwise_cfg', 'constructor', 'collate_fn', 'dist_cfg', 'mp_cfg'}
 _DATALOADER_KEYS = set(inspect.signature(DataLoader).parameters) | {'dataset'}
+# Classes taking **kwargs -> what those kwargs are passed on to (its arguments are accepted too).
+_KWARGS_FORWARDED_TO = {CheckpointHook: Runner.save_checkpoint}
+# Top-level dicts the Runner unpacks without a ``type`` -> their consumer (and the keys it pops).
+_UNTYPED = {
+    'randomness': lambda cfg: (Runner.set_randomness, ()),
+    'log_processor': lambda cfg: (LogProcessor, ()),
+    'train_cfg': lambda cfg: (EpochBasedTrainLoop if cfg.get('by_epoch', True) else
+                              IterBasedTrainLoop, ('by_epoch', )),
+    'val_cfg': lambda cfg: (ValLoop, ()),
+    'test_cfg': lambda cfg: (TestLoop, ()),
+}
+# Top-level keys the Runner reads (Runner.from_cfg) besides its constructor's arguments.
+_RUNNER_KEYS = set(inspect.signature(Runner.__init__).parameters) | {'model_wrapper_cfg'}
 
 
 def _suggest(word: str, candidates) -> str:
@@ -70,12 +91,25 @@ def _resolve(cfg: dict, registry: Registry, path: str):
 
 
 def _accepted_arguments(cls) -> Optional[set]:
-    """Names a class's constructor takes, or None when it takes ``**kwargs``."""
+    """Names a class's constructor takes, or None when it takes ``**kwargs`` it does not forward
+    to a known consumer."""
     target = cls.__init__ if inspect.isclass(cls) else cls
     params = inspect.signature(target).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+    names = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    if len(names) == len(params):
+        return names
+    forwarded = next((consumer for base, consumer in _KWARGS_FORWARDED_TO.items()
+                      if inspect.isclass(cls) and issubclass(cls, base)), None)
+    if forwarded is None:
         return None
-    return {p.name for p in params}
+    return names | _accepted_arguments(forwarded)
+
+
+def _check_keys(value: dict, accepted: set, name: str, path: str) -> None:
+    for key in value:
+        if key not in accepted and key not in ('type', '_scope_', *_SKIPPED):
+            raise ConfigKeyError(f"config key {path}.{key}: {name} takes no argument '{key}'"
+                                 f"{_suggest(key, accepted - {'self', 'runner'})}")
 
 
 def _children(value, path: str) -> Iterator[Tuple[Optional[str], object, str]]:
@@ -92,11 +126,7 @@ def _check_node(value, registry: Registry, path: str) -> None:
         cls = _resolve(value, registry, path)
         accepted = _accepted_arguments(cls)
         if accepted is not None:
-            for key in value:
-                if key not in accepted and key not in ('type', '_scope_', *_SKIPPED):
-                    raise ConfigKeyError(
-                        f"config key {path}.{key}: {getattr(cls, '__name__', cls)} takes no "
-                        f"argument '{key}'{_suggest(key, accepted - {'self'})}")
+            _check_keys(value, accepted, getattr(cls, '__name__', cls), path)
         if value.get('_scope_', registry.scope) != registry.scope:
             return  # a foreign package's sub-config: its nested registries are its own
     for key, child, child_path in _children(value, path):
@@ -131,8 +161,51 @@ def drop_init_cfg(node):
     return node
 
 
+def _check_untyped(cfg: Config) -> None:
+    for name, consumer_of in _UNTYPED.items():
+        value = cfg.get(name)
+        if isinstance(value, dict) and 'type' not in value:
+            consumer, popped = consumer_of(value)
+            accepted = _accepted_arguments(consumer)
+            if accepted is not None:
+                _check_keys(value, accepted | set(popped), consumer.__qualname__, name)
+
+
+def _momentum_modules(node, path: str) -> Iterator[Tuple[str, str]]:
+    """``(config path, class name)`` of every model part that keeps momentum copies."""
+    if isinstance(node, dict) and isinstance(node.get('type'), str) and '_scope_' not in node:
+        cls = R.MODELS.get(node['type'])
+        if callable(getattr(cls, 'momentum_update', None)):
+            yield path, node['type']
+    for key, child, child_path in _children(node, path):
+        yield from _momentum_modules(child, child_path)
+
+
+def _check_momentum_hook(cfg: Config) -> None:
+    """Momentum copies (CMCE's classifiers) only move with MomentumUpdateHook: require it."""
+    hooks = [hook.get('type') for hook in cfg.get('custom_hooks') or [] if isinstance(hook, dict)]
+    if 'MomentumUpdateHook' in hooks or R.HOOKS.get('MomentumUpdateHook') in hooks:
+        return
+    for path, name in _momentum_modules(cfg.get('model'), 'model'):
+        raise ConfigKeyError(
+            f'config key custom_hooks: {path} ({name}) keeps momentum copies that only '
+            "MomentumUpdateHook updates; add dict(type='MomentumUpdateHook') to custom_hooks")
+
+
+def check_override_keys(cfg: Config, options: Optional[dict]) -> None:
+    """Refuse ``--cfg-options`` keys whose top-level name is neither in ``cfg`` nor read by the
+    Runner: merged, they would add an entry nothing reads (a misspelt ``train_cfg`` is ignored)."""
+    known = set(cfg.keys()) | _RUNNER_KEYS
+    for key in options or {}:
+        top = key.split('.')[0]
+        if top not in known:
+            raise ConfigKeyError(f'config key {key} (--cfg-options): {top!r} is not a key of the '
+                                 f'config, nothing would read it{_suggest(top, known)}')
+
+
 def check_config(cfg: Config) -> None:
-    """Raise :class:`ConfigKeyError` naming the first unknown type or argument in ``cfg``."""
+    """Raise :class:`ConfigKeyError` naming the first unknown type or argument in ``cfg``, or a
+    model with momentum copies and no ``MomentumUpdateHook``."""
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if isinstance(cfg.get(name), (dict, ConfigDict)):
             _check_dataloader(name, cfg[name])
@@ -143,3 +216,5 @@ def check_config(cfg: Config) -> None:
                 _check_node(hook, registry, f'default_hooks.{hook_name}')
         elif value is not None:
             _check_node(value, registry, name)
+    _check_untyped(cfg)
+    _check_momentum_hook(cfg)

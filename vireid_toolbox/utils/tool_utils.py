@@ -9,10 +9,10 @@ from typing import Optional
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.runner import load_checkpoint
 
-from .checkpoint import allow_mmengine_checkpoint_types
-from .config_check import ConfigKeyError, check_config
+from .checkpoint import CheckpointError, load_state_dict_strictly, read_checkpoint, state_dict_of
+from .config_check import ConfigKeyError, check_config, check_override_keys
+from .data_roots import merge_following_data_roots
 from .dist import cpu_ddp_wrapper_cfg, init_cpu_distributed
 from .setup_env import register_all_modules
 
@@ -33,13 +33,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read a config, apply overrides and check every key against its class."""
+    """Read a config, apply overrides (derived paths following a data root, see
+    :mod:`.data_roots`) and check every key against its class."""
     if not osp.isfile(path):
         raise UserInputError(f'config file {path} does not exist')
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    check_override_keys(cfg, cfg_options)
+    merge_following_data_roots(cfg, cfg_options)
     cfg.setdefault('default_scope', 'vireid_toolbox')
     check_config(cfg)
     return cfg
@@ -78,29 +79,44 @@ def one_line_errors(tool: str):
     """Turn user-input errors into ``<tool>: error: ...`` on stderr and exit code 2."""
     try:
         yield
-    except (UserInputError, ConfigKeyError) as error:
+    except (UserInputError, ConfigKeyError, CheckpointError) as error:
         print(f'{tool}: error: {error}', file=sys.stderr)
         sys.exit(2)
 
 
-def load_weights_strictly(model: nn.Module, checkpoint: str) -> None:
+def read_weights(checkpoint: str) -> dict:
+    """The ``state_dict`` of a checkpoint file, read with torch's restricted unpickler.
+
+    Raises:
+        UserInputError: The file is missing.
+        CheckpointError: The file is corrupt, holds a refused type or no state dict.
+    """
+    if not osp.isfile(checkpoint):
+        raise UserInputError(f'checkpoint {checkpoint} does not exist')
+    return state_dict_of(read_checkpoint(checkpoint), checkpoint)
+
+
+def load_weights_strictly(model: nn.Module, checkpoint: str,
+                          state_dict: Optional[dict] = None) -> None:
     """Load a checkpoint's ``state_dict`` into ``model`` (or the model a wrapper holds).
 
     Strict, unlike mmengine's ``load_from``, which only logs mismatched keys or
     shapes: evaluating a checkpoint of another config (e.g. another number of
     classes) would otherwise report numbers of a partly random model.
 
+    Args:
+        model (nn.Module): The model (or its wrapper).
+        checkpoint (str): The checkpoint file.
+        state_dict (dict, optional): Its weights when already read
+            (:func:`read_weights`); read from ``checkpoint`` otherwise.
+
     Raises:
-        UserInputError: The file is missing or does not fit the model.
+        UserInputError: The file is missing.
+        CheckpointError: The file is corrupt or does not fit the model.
     """
-    if not osp.isfile(checkpoint):
-        raise UserInputError(f'checkpoint {checkpoint} does not exist')
+    if state_dict is None:
+        state_dict = read_weights(checkpoint)
     if is_model_wrapper(model):
         model = model.module
-    allow_mmengine_checkpoint_types()
-    try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
-    except RuntimeError as error:  # mismatched keys or shapes
-        reason = ' '.join(str(error).split())[:500]
-        raise UserInputError(f'checkpoint {checkpoint} does not fit the model of the config: '
-                             f'{reason}') from None
+    load_state_dict_strictly(model, state_dict, f'checkpoint {checkpoint}',
+                             'the model of the config')

@@ -7,7 +7,7 @@ import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from vireid_toolbox.datasets.pose_cache import PoseCache, open_pose_cache
+from vireid_toolbox.datasets.pose_cache import PoseCache, PoseCacheError, open_pose_cache
 from vireid_toolbox.registry import TRANSFORMS
 
 
@@ -89,6 +89,16 @@ class LoadCachedHeatmaps(BaseTransform):
         state = self.__dict__.copy()
         state['_cache'] = state['_owner_pid'] = None
         return state
+
+    def check_data_list(self, dataset) -> None:
+        """Refuse a cache without a row for some image of ``dataset`` before any is loaded."""
+        rel_paths = [dataset.get_data_info(i).get('rel_path') for i in range(len(dataset))]
+        missing = [path for path in rel_paths if path not in self.cache.row_of]
+        if missing:
+            raise PoseCacheError(
+                f'pose cache {self.cache_dir} has no row for {len(missing)} of the '
+                f'{len(rel_paths)} images of the data set, the first {missing[0]!r}: it was '
+                'made for other images (extract it for this data root)')
 
     def transform(self, results: dict) -> dict:
         rel_path = results.get('rel_path')

@@ -1,5 +1,6 @@
 """A ResNet whose stages are modality-specific, shared or duplicated per branch, set by config."""
 import copy
+import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -10,6 +11,7 @@ from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader
 
 from vireid_toolbox.registry import MODELS
+from vireid_toolbox.utils.checkpoint import load_state_dict_strictly, read_checkpoint, state_dict_of
 
 NUM_STAGES = 5
 """stage0 = conv1 + bn1 + relu + maxpool, stage1..4 = layer1..4."""
@@ -202,18 +204,16 @@ class DualStreamResNet(BaseModule):
             super().init_weights()
             return
         checkpoint = self.init_cfg.get('checkpoint')
-        loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        state_dict = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else None
-        if not isinstance(state_dict, dict):
-            raise ValueError(f'DualStreamResNet: checkpoint {checkpoint} holds no state dict')
+        if osp.isfile(checkpoint):
+            loaded = read_checkpoint(checkpoint)
+        else:  # torchvision://, a URL, or a missing file (named by mmengine)
+            loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        state_dict = state_dict_of(loaded, checkpoint)
         for stage, modules in self.stage_copies().items():
             sub_state = _stage_state_dict(state_dict, stage)
+            prefix = f'layer{stage}.' if stage else ''
             for module in modules:
-                try:
-                    module.load_state_dict(sub_state, strict=True)
-                except RuntimeError as error:
-                    raise ValueError(
-                        f'DualStreamResNet: checkpoint {checkpoint} does not fit stage{stage} of '
-                        f'a ResNet-{self.depth} (is it a torchvision ResNet-{self.depth} '
-                        f'state dict?): {str(error).splitlines()[0]}') from None
+                load_state_dict_strictly(
+                    module, sub_state, f'DualStreamResNet: checkpoint {checkpoint}',
+                    f'stage{stage} of a torchvision ResNet-{self.depth}', key_prefix=prefix)
         self._is_init = True

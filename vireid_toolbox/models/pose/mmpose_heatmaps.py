@@ -9,11 +9,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import MODELS as MMENGINE_MODELS
-from mmengine.runner import load_checkpoint
 from mmengine.utils import get_installed_path
 
 from vireid_toolbox.registry import MODELS
-from vireid_toolbox.utils.checkpoint import allow_mmengine_checkpoint_types
+from vireid_toolbox.utils.checkpoint import load_state_dict_strictly, read_checkpoint, state_dict_of
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
@@ -141,12 +140,17 @@ class MMPoseHeatmaps(nn.Module):
         self._checkpoint_file: Optional[str] = None
 
     def load_weights(self) -> None:
-        """Load the checkpoint once, on first use, so that building never downloads."""
+        """Load the checkpoint once, on first use, so that building never downloads.
+
+        Strictly: a checkpoint with a missing or unexpected key (e.g. of another
+        architecture) would otherwise leave part of the network random, silently.
+        """
         if self.checkpoint is None or self._checkpoint_file is not None:
             return
         checkpoint_file = local_checkpoint(self.checkpoint)
-        allow_mmengine_checkpoint_types()  # torch's weights_only loader, numpy metadata allowed
-        load_checkpoint(self.pose_net, checkpoint_file, map_location='cpu', logger='silent')
+        state_dict = state_dict_of(read_checkpoint(checkpoint_file), checkpoint_file)
+        load_state_dict_strictly(self.pose_net, state_dict, f'pose checkpoint {checkpoint_file}',
+                                 f'the network of {self.config}')
         self.pose_net.eval().requires_grad_(False)
         self._checkpoint_file = checkpoint_file
 

@@ -1,3 +1,3 @@
-from .vireid_model import VIReIDModel
+from .vireid_model import NonFiniteLossError, VIReIDModel
 
-__all__ = ['VIReIDModel']
+__all__ = ['VIReIDModel', 'NonFiniteLossError']

@@ -12,6 +12,10 @@ from vireid_toolbox.structures import ReIDDataSample
 OptConfig = Optional[dict]
 
 
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite (the message names every loss term)."""
+
+
 @MODELS.register_module()
 class VIReIDModel(BaseModel):
     """Backbone → (pose) → neck → head model for visible-infrared ReID.
@@ -162,6 +166,23 @@ class VIReIDModel(BaseModel):
         labels, modalities = self.unpack_targets(data_samples, inputs.device)
         feats = self.extract_feat(inputs, data_samples)
         return self.head.loss(feats, labels, modalities)
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """mmengine's sum of the ``loss*`` terms, refusing a total that is not finite.
+
+        Stepping on a NaN or infinite loss would turn the weights (and every
+        later checkpoint) into NaN: training stops at that iteration instead,
+        before the optimizer step, naming every loss term's value.
+
+        Raises:
+            NonFiniteLossError: The total loss is NaN or infinite.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        if not torch.isfinite(loss):
+            terms = ', '.join(f'{name}={float(value):.4g}' for name, value in log_vars.items()
+                              if name.startswith('loss') and name != 'loss')
+            raise NonFiniteLossError(f'the loss is {float(loss)} ({terms})')
+        return loss, log_vars
 
     def test_features(self, inputs: torch.Tensor,
                       data_samples: Sequence[ReIDDataSample]) -> torch.Tensor:
