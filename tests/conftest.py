@@ -169,3 +169,4 @@ def run_tool_in_process(script, *args, cwd):
         sys.argv = argv
         os.chdir(old_cwd)
     return status, stdout.getvalue(), stderr.getvalue()
+

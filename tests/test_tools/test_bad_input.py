@@ -87,6 +87,39 @@ def test_cmce_without_its_momentum_hook_is_refused(workspace):
               culprits=['model.head.loss_cmce (CMCELoss)', "dict(type='MomentumUpdateHook')"])
 
 
+def cache_dir(cfg, loader):
+    pipeline = cfg[loader].dataset.pipeline
+    return next(t.cache_dir for t in pipeline if t.type == 'LoadCachedHeatmaps')
+
+
+def test_paths_derived_from_a_data_root_follow_its_override():
+    from vireid_toolbox.utils import ConfigKeyError
+    from vireid_toolbox.utils.tool_utils import load_config
+    old, new = 'data/synthetic_sysu_mm01', 'data/other'
+
+    cfg = load_config(HCTRI, {'train_dataloader.dataset.data_root': new})
+    assert cache_dir(cfg, 'train_dataloader') == f'{new}/pose_cache'
+    assert cache_dir(cfg, 'val_dataloader') == f'{old}/pose_cache'
+    assert cfg.val_evaluator.data_root == old
+
+    cfg = load_config(HCTRI, {'test_dataloader.dataset.data_root': new})
+    assert cache_dir(cfg, 'test_dataloader') == f'{new}/pose_cache'
+    assert cfg.test_evaluator.data_root == new
+    assert cfg.val_evaluator.data_root == old and cache_dir(cfg, 'train_dataloader').startswith(old)
+
+    cfg = load_config(HCTRI, {'data_root': new, 'val_dataloader.dataset.pipeline.1.cache_dir': 'c'})
+    for loader in ('train_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.data_root == new
+        assert cache_dir(cfg, loader) == f'{new}/pose_cache'
+    assert cache_dir(cfg, 'val_dataloader') == 'c'  # set explicitly: kept
+    assert cfg.val_evaluator.data_root == cfg.test_evaluator.data_root == new
+    assert cfg.pose_cache == f'{new}/pose_cache'
+
+    with pytest.raises(ConfigKeyError, match=r"val_evaluator.data_root: 'data/other' is not the "
+                                             r"data root of val_dataloader.dataset"):
+        load_config(HCTRI, {'val_evaluator.data_root': new})
+
+
 # --- data ----------------------------------------------------------------------------------------
 
 def test_missing_data_root_is_one_line_without_config_dump(workspace):
