@@ -28,8 +28,10 @@ import torch
 import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 
+from .errors import UserInputError
 
-class CheckpointError(ValueError):
+
+class CheckpointError(UserInputError, ValueError):
     """A checkpoint that cannot be read (corrupt, refused type) or does not fit its model."""
 
 

@@ -10,15 +10,12 @@ import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 
-from .checkpoint import CheckpointError, load_state_dict_strictly, read_checkpoint, state_dict_of
+from .checkpoint import load_state_dict_strictly, read_checkpoint, state_dict_of
 from .config_check import ConfigKeyError, check_config, check_override_keys
 from .data_roots import merge_following_data_roots
+from .errors import UserInputError
 from .dist import cpu_ddp_wrapper_cfg, init_cpu_distributed
 from .setup_env import register_all_modules
-
-
-class UserInputError(Exception):
-    """A missing file or wrong value given on the command line or in a config."""
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +76,7 @@ def one_line_errors(tool: str):
     """Turn user-input errors into ``<tool>: error: ...`` on stderr and exit code 2."""
     try:
         yield
-    except (UserInputError, ConfigKeyError, CheckpointError) as error:
+    except (UserInputError, ConfigKeyError) as error:  # CheckpointError is a UserInputError
         print(f'{tool}: error: {error}', file=sys.stderr)
         sys.exit(2)
 
