@@ -4,7 +4,7 @@ import os.path as osp
 import warnings
 
 import torch
-from mmengine.runner import Runner
+from mmengine.runner import EpochBasedTrainLoop, Runner
 
 from vireid_toolbox.models.reid import NonFiniteLossError
 from vireid_toolbox.utils import destroy_distributed
@@ -56,8 +56,10 @@ def divergence_error(runner, error: NonFiniteLossError) -> UserInputError:
     if osp.isfile(last):
         with open(last) as f:
             kept = f'the last good checkpoint is {f.read().strip()}'
-    return UserInputError(f'training stopped at iteration {runner.iter + 1} (epoch '
-                          f'{runner.epoch + 1}): {error}; {kept}')
+    epoch = f' (epoch {runner.epoch + 1})' if isinstance(runner.train_loop,
+                                                         EpochBasedTrainLoop) else ''
+    return UserInputError(f'training stopped at iteration {runner.iter + 1}{epoch}: {error}; '
+                          f'{kept}')
 
 
 def main():
