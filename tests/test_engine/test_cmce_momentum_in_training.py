@@ -73,7 +73,8 @@ def test_step_skipped_by_the_amp_grad_scaler_leaves_the_momentum_copies(tmp_path
     """A loss scale of 2^60 overflows the float16 gradients: the scaler skips those steps (and
     halves the scale each time), so neither theta_C nor theta_M may move."""
     records = train(tmp_path, tiny_sysu_root, '--amp', name='cmce_momentum_amp',
-                    extra="optim_wrapper = dict(loss_scale=dict(init_scale=2.0**60))\n")
+                    extra="optim_wrapper = dict(type='AmpOptimWrapper', "
+                          "loss_scale=dict(init_scale=2.0**60))\n")
     for record in records:
         assert record['loss_scale'] < 2.0**60
         skipped = torch.equal(record['trained_after'], record['trained_before'])
