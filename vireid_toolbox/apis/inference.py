@@ -36,6 +36,7 @@ from vireid_toolbox.datasets.transforms import LoadCachedHeatmaps, LoadReIDImage
 from vireid_toolbox.models.pose import CachedHeatmaps
 from vireid_toolbox.registry import MODELS, TRANSFORMS
 from vireid_toolbox.structures import MODALITY_NAMES
+from vireid_toolbox.utils.data_roots import merge_following_data_roots
 from vireid_toolbox.utils.tool_utils import UserInputError, load_config, load_weights_strictly
 
 ImageInput = Union[str, np.ndarray]
@@ -72,8 +73,7 @@ def init_reid_model(config: Union[str, Config],
     """
     if isinstance(config, Config):
         cfg = config.copy()
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
+        merge_following_data_roots(cfg, cfg_options)
     else:
         cfg = load_config(config, cfg_options)
     model = MODELS.build(cfg.model)
