@@ -13,7 +13,6 @@ with its checkpoint, logs, ``metrics.json`` and pictures, and ``results.md`` wit
 Run from the repository root: ``.venv/bin/python tools/run_demo.py``.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import subprocess
@@ -115,8 +114,8 @@ def train_and_test(method: str, config: str, work_root: str) -> dict:
     metrics_file = osp.join(work_dir, 'metrics.json')
     run(['tools/test.py', config, checkpoint, '--work-dir', work_dir, '--out', metrics_file],
         osp.join(work_dir, 'test.log'))
-    with open(metrics_file) as f:
-        return dict(metrics=json.load(f), checkpoint=checkpoint, work_dir=work_dir)
+    from vireid_toolbox.evaluation.metrics_file import metric_values
+    return dict(metrics=metric_values(metrics_file), checkpoint=checkpoint, work_dir=work_dir)
 
 
 def test_images(cameras, per_id: int) -> list:

@@ -1,5 +1,13 @@
-"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json]``."""
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out metrics.json]``.
+
+``--out`` writes, besides the config name and the checkpoint file with its
+SHA-256, one entry per number: its value (mean over the trials), the per-trial
+values and how it was made (data set and version, split, search direction,
+gallery draw, number of trials, re-ranking, flip TTA); see
+``docs/en/user_guides/evaluation_protocols.md``.
+"""
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -23,11 +31,30 @@ def parse_args():
     return parser.parse_args()
 
 
-def write_metrics(metrics: dict, out: str) -> None:
-    """Write metrics as JSON (numbers only), creating the directory."""
+def sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def labelled_metrics(metrics: dict, evaluator) -> dict:
+    """Every number with the labels its metric recorded (``{'value': x}`` when it has none)."""
+    report = {}
+    for metric in evaluator.metrics:
+        report.update(getattr(metric, 'report', {}))
+    return {key: report.get(key, dict(value=float(value))) for key, value in metrics.items()}
+
+
+def write_metrics(metrics: dict, evaluator, config: str, checkpoint: str, out: str) -> None:
+    """Write the labelled metrics as JSON, creating the directory."""
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    record = dict(config=osp.basename(config), checkpoint=osp.abspath(checkpoint),
+                  checkpoint_sha256=sha256(checkpoint),
+                  metrics=labelled_metrics(metrics, evaluator))
     with open(out, 'w') as f:
-        json.dump({key: float(value) for key, value in metrics.items()}, f, indent=2)
+        json.dump(record, f, indent=2)
 
 
 def main():
@@ -44,7 +71,7 @@ def main():
             load_weights_strictly(runner.model, args.checkpoint, weights)
             metrics = runner.test()
         if args.out and is_main_process():
-            write_metrics(metrics, args.out)
+            write_metrics(metrics, runner.test_loop.evaluator, args.config, checkpoint, args.out)
     finally:
         if created_group:
             destroy_distributed()

@@ -1,11 +1,22 @@
 default_scope = 'vireid_toolbox'
 
+# Validation during training (vireid_toolbox/utils/validation_switches.py; the tools apply it):
+# off by default, so no number is selected on the test split.
+# model_selection=True: validate every train_cfg.val_interval epochs on identities held out of the
+#   training set (SYSU-MM01's official val ids; a seeded val_fraction of the training ids for
+#   RegDB/LLCM), keys val/..., and keep the best checkpoint by the first of them.
+# monitor_test_split=True: evaluate the test split during training under keys
+#   test-split-monitor-not-a-result/...; keeps no best checkpoint. Never report these numbers.
+model_selection = False
+monitor_test_split = False
+
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # keeps the latest checkpoints and the best one by the first metric key (e.g. sysu/all-single/R1)
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto', rule='greater'),
+    # keeps the latest checkpoints and no "best" one: the papers train a fixed schedule and the
+    # documented number is the last epoch's (model_selection=True adds a best-by-val/... checkpoint)
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # augmentation randomness as a function of (seed, epoch): resumed runs repeat uninterrupted ones
     epoch_seed=dict(type='EpochSeedHook'),

@@ -26,6 +26,5 @@ test_pipeline = [
     dict(type='PackReIDInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 train_cfg = dict(max_epochs=1, val_interval=1)

@@ -32,5 +32,4 @@ test_pipeline = [
 
 train_dataloader = dict(
     batch_size=64, sampler=dict(num_ids=8, num_instances=4), dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,12 +1,12 @@
 """HcTri and ADMPFF-Net end to end on the synthetic SYSU-layout set: a few iterations of
 tools/train.py for each, and tools/test.py producing the SYSU-MM01 protocol metrics."""
-import json
 import os.path as osp
 
 import pytest
 import torch
 
 from conftest import IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, run_tool, write_config
+from vireid_toolbox.evaluation.metrics_file import metric_values
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 ADMPFF = osp.join(REPO, 'configs/admpff_net/admpff-net_r18_1xb16-4e_synthetic-sysu-mm01-96x48.py')
@@ -68,7 +68,7 @@ def test_admpff_trains_and_tests(workspace):
     out = str(workspace / 'metrics.json')
     run_tool(osp.join(REPO, 'tools/test.py'), cfg, checkpoint, '--work-dir', work_dir,
              '--out', out, cwd=workspace)
-    metrics = json.load(open(out))
+    metrics = metric_values(out)
     for setting in ('all-single', 'all-multi', 'indoor-single', 'indoor-multi'):
         for key in ('R1', 'R10', 'R20', 'mAP', 'mINP'):
             assert 0 <= metrics[f'sysu/{setting}/{key}'] <= 100

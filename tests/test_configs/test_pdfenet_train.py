@@ -1,7 +1,6 @@
 """PDFENet end to end on the synthetic SYSU-layout set: tools/train.py and tools/test.py with
 cached and with online heatmaps, the ADMG visualisation tool, and the frozen pose network."""
 import glob
-import json
 import os.path as osp
 
 import cv2
@@ -12,6 +11,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
 from conftest import IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, run_tool, write_config
+from vireid_toolbox.evaluation.metrics_file import metric_values
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import register_all_modules
 
@@ -55,7 +55,7 @@ def test_train_and_test_tools(workspace, config):
     out = str(workspace / 'metrics.json')
     run_tool(osp.join(REPO, 'tools/test.py'), cfg, checkpoint, '--work-dir', work_dir,
              '--out', out, cwd=workspace)
-    metrics = json.load(open(out))
+    metrics = metric_values(out)
     assert 0 <= metrics['sysu/all-single/R1'] <= 100 and 'sysu/indoor-multi/mAP' in metrics
 
     if config == CACHED:  # the ADMG visualisation of the trained checkpoint (Fig. 2)

@@ -140,3 +140,18 @@ def test_query_and_gallery_replay_deen(llcm_root, query_modality, deen_mode):
         assert random.getstate() == state, 'the draw must not touch the global random state'
         assert draws[-1] == deen_gallery(llcm_root, gallery_mode, trial)
     assert len({tuple(d) for d in draws}) > 1
+
+
+def test_val_split_is_a_seeded_fraction_of_the_training_ids(llcm_root):
+    def infos(**kwargs):
+        dataset = LLCMDataset(data_root=llcm_root, pipeline=[], **kwargs)
+        return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+    val = infos(split='val', val_fraction=0.5)
+    held = infos(split='train', hold_out_val=True, val_fraction=0.5)
+    val_ids = {i['pid'] for i in val}
+    assert val_ids == set(random.Random(0).sample([2, 10], 1))  # the documented draw
+    assert all(i['gt_label'] == i['pid'] and i['camera'] for i in val)
+    assert {i['pid'] for i in held} == {2, 10} - val_ids
+    assert {i['gt_label'] for i in held} == {0}
+    assert len(val) + len(held) == len(infos(split='train'))

@@ -1,6 +1,7 @@
 """RegDB: per-trial split lists, modality and camera from the list, relabelling, clear errors."""
 import os
 import os.path as osp
+import random
 
 import cv2
 import numpy as np
@@ -82,3 +83,21 @@ def test_malformed_line_names_file_and_line(regdb_root, bad_line):
     message = 'train_thermal_2.txt, line 3: expected "relative/path label"'
     with pytest.raises(ValueError, match=message):
         RegDBDataset(data_root=regdb_root, trial=2)
+
+
+def test_val_split_is_a_seeded_fraction_of_the_training_ids(regdb_root):
+    def infos(**kwargs):
+        dataset = RegDBDataset(data_root=regdb_root, trial=2, pipeline=[], **kwargs)
+        return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+    train = infos(split='train')
+    val = infos(split='val', val_fraction=0.34)  # one id of 3
+    held = infos(split='train', hold_out_val=True, val_fraction=0.34)
+    val_ids = {i['pid'] for i in val}
+    assert val_ids == set(random.Random(0).sample([3, 12, 40], 1))  # the documented draw
+    assert all(i['gt_label'] == i['pid'] for i in val)
+    assert {i['pid'] for i in held} == {3, 12, 40} - val_ids
+    assert sorted({i['gt_label'] for i in held}) == [0, 1]
+    assert sorted(i['rel_path'] for i in val + held) == sorted(i['rel_path'] for i in train)
+    with pytest.raises(ValueError, match=r'val_fraction=0.1 of 3 training ids holds out 0'):
+        infos(split='val', val_fraction=0.1)

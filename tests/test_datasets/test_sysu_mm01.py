@@ -136,8 +136,10 @@ def test_bad_layout_gives_one_clear_error(sysu_root, breakage, match):
 
 
 def test_bad_arguments(sysu_root):
-    with pytest.raises(ValueError, match="'val'"):
-        SYSUMM01Dataset(data_root=sysu_root, split='val')
+    with pytest.raises(ValueError, match="'validation'"):
+        SYSUMM01Dataset(data_root=sysu_root, split='validation')
+    with pytest.raises(ValueError, match="'train'"):
+        sysu_query(sysu_root, split='train')
     with pytest.raises(ValueError, match="'outdoor'"):
         sysu_gallery(sysu_root, mode='outdoor')
     with pytest.raises(ValueError, match="'matlab'"):
@@ -244,3 +246,20 @@ def test_official_draw_refuses_a_tree_with_other_counts(real_count_root, real_ra
             sysu_gallery(real_count_root, draw='official', rand_perm_file=RAND_PERM)
     finally:
         os.remove(extra)
+
+
+def test_val_split_holds_the_official_val_ids_out_of_training(sysu_root):
+    def infos(**kwargs):
+        dataset = SYSUMM01Dataset(data_root=sysu_root, pipeline=[], **kwargs)
+        return [dataset.get_data_info(i) for i in range(len(dataset))]
+
+    assert {i['pid'] for i in infos(split='train')} == set(TRAIN_IDS + VAL_IDS)
+    held = infos(split='train', hold_out_val=True)
+    assert {i['pid'] for i in held} == set(TRAIN_IDS)
+    assert sorted({i['gt_label'] for i in held}) == list(range(len(TRAIN_IDS)))
+    val = infos(split='val', test_mode=True)
+    assert {i['pid'] for i in val} == set(VAL_IDS)
+    assert all(i['gt_label'] == i['pid'] for i in val)
+    # the protocol on the val ids: their infrared images query their visible gallery
+    assert {(pid, camera) for _, pid, camera in sysu_query(sysu_root, split='val')} == {(5, 6)}
+    assert [(pid, camera) for _, pid, camera in sysu_gallery(sysu_root, split='val')] == [(5, 5)]

@@ -22,8 +22,10 @@ ANALYZE = osp.join(REPO, 'tools/analysis_tools/analyze_logs.py')
 AGGREGATE = osp.join(REPO, 'tools/analysis_tools/aggregate_trials.py')
 BROWSE = osp.join(REPO, 'tools/misc/browse_dataset.py')
 PRINT_CONFIG = osp.join(REPO, 'tools/misc/print_config.py')
-# two iterations, one validation, a checkpoint; in-process loaders; two gallery trials
+# two iterations, one validation (model selection: on the held-out val ids), a checkpoint;
+# in-process loaders; two gallery trials
 SHORT_RUN = """
+model_selection = True
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2, val_interval=2)
 log_processor = dict(by_epoch=False)
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2), logger=dict(interval=1))
@@ -47,7 +49,7 @@ def trained(tmp_path_factory, tiny_sysu_root):
 def last_validation(work_dir):
     scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))[0]
     records = [json.loads(line) for line in open(scalars)]
-    return records, [r for r in records if 'sysu/all-single/R1' in r][-1]
+    return records, [r for r in records if 'val/all-single/R1' in r][-1]
 
 
 def parse_ranking(text):
@@ -145,8 +147,8 @@ def test_analyze_logs_draws_the_curves(trained):
     records, validation = last_validation(work_dir)
     last_loss = [r for r in records if 'loss' in r][-1]['loss']
     assert f'{work_dir}: loss: 2 points, last {last_loss:.6g} at step 2' in proc.stdout
-    r1 = validation['sysu/all-single/R1']
-    assert f'{work_dir}: sysu/all-single/R1: 1 points, last {r1:.6g}' in proc.stdout
+    r1 = validation['val/all-single/R1']
+    assert f'{work_dir}: val/all-single/R1: 1 points, last {r1:.6g}' in proc.stdout
     for name in ('losses.png', 'metrics.png'):
         image = cv2.imread(str(workspace / 'curves' / name))
         assert image.shape == (450, 800, 3)  # figsize 8 x 4.5 at 100 dpi
@@ -157,7 +159,7 @@ def test_analyze_logs_draws_the_curves(trained):
 def test_aggregate_trials_mean_and_std(trained):
     workspace, _, _, work_dir = trained
     _, validation = last_validation(work_dir)
-    keys = [k for k in validation if k.startswith('sysu/')]
+    keys = [k for k in validation if k.startswith('val/')]
     rng = np.random.default_rng(0)
     trials = [{k: validation[k] for k in keys}]  # the work dir is the first trial
     paths = [work_dir]
@@ -173,12 +175,32 @@ def test_aggregate_trials_mean_and_std(trained):
     table = open(workspace / 'table.md').read()
     assert table in proc.stdout and "'extra/R1'" in proc.stderr and 'extra/R1 |' not in table
     rows = {line.split('|')[1].strip(): line for line in table.splitlines()
-            if line.startswith('| sysu/')}
+            if line.startswith('| val/')}
     assert sorted(rows) == sorted(keys)
     for key in keys:
         values = np.array([t[key] for t in trials])
         assert rows[key] == (f'| {key} | {values.mean():.2f} ± {values.std():.2f} | '
-                             f'{values.min():.2f} | {values.max():.2f} |')
+                             f'{values.min():.2f} | {values.max():.2f} | 4 | — |')
+
+
+def test_aggregate_trials_over_the_gallery_trials_of_one_metrics_file(tmp_path):
+    labels = dict(dataset='SYSU-MM01', dataset_version='original', split='test',
+                  search='all-search single-shot', direction='infrared-to-visible',
+                  gallery_draw='official', num_trials=3, rerank=False, flip_tta=True)
+    trials = [10.0, 20.0, 45.0]
+    record = dict(config='c.py', checkpoint='c.pth', checkpoint_sha256='0' * 64,
+                  metrics={'sysu/all-single+flip/R1': dict(value=25.0, trials=trials, **labels)})
+    path = tmp_path / 'metrics.json'
+    path.write_text(json.dumps(record))
+    proc = run_tool(AGGREGATE, str(path))
+    row = [line for line in proc.stdout.splitlines() if line.startswith('| sysu/')]
+    protocol = '; '.join(f'{k}: {v}' for k, v in labels.items())
+    assert row == [f'| sysu/all-single+flip/R1 | 25.00 ± {np.std(trials):.2f} | 10.00 | 45.00 | 3 | '
+                   f'{protocol} |']
+    del record['metrics']['sysu/all-single+flip/R1']['trials']
+    path.write_text(json.dumps(record))
+    proc = run_tool(AGGREGATE, str(path), check=False)
+    assert proc.returncode == 2 and 'one result without per-trial values' in proc.stderr
 
 
 def test_browse_dataset_overlays_heatmaps(trained):

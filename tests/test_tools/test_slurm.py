@@ -5,7 +5,6 @@ starts munge, slurmctld and slurmd on this machine; the same tiny config is then
 CPU tasks through ``srun`` and through ``torchrun`` (``tools/dist_train.sh``), and both must end
 with identical weights and identical validation metrics.
 """
-import json
 import os
 import os.path as osp
 import subprocess
@@ -16,11 +15,14 @@ import torch
 
 from conftest import (REPO, checkpoint_state_dict, free_port, logged_scalars, make_workspace,
                       tool_env, write_config)
+from vireid_toolbox.evaluation.metrics_file import metric_values
+from vireid_toolbox.utils.validation_switches import MONITOR_PREFIX
 
 SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 PARTITION = 'debug'
-# one epoch of 3 iterations per rank and a validation at its end, deterministic kernels;
+# one epoch of 3 iterations per rank and a test-split evaluation at its end (the monitor switch),
+# deterministic kernels;
 # 96x48 inputs (6 feature rows for the 6 stripes) with the random crop and flip kept, so that
 # both launchers must also seed the augmentation of each rank the same way
 TINY_RUN = """
@@ -33,10 +35,9 @@ test_pipeline = [dict(type='LoadReIDImage'), dict(type='ReIDResize', scale=scale
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=8, num_ids=2, num_instances=2),
                         dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(num_trials=2)
+test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(pipeline=test_pipeline))
 test_evaluator = dict(num_trials=2)
+monitor_test_split = True
 train_cfg = dict(max_epochs=1, val_interval=1)
 randomness = dict(seed=0, deterministic=True)
 default_hooks = dict(logger=dict(interval=1))
@@ -70,6 +71,12 @@ def launch(script, *args, cwd, **extra_env):
     return log
 
 
+def monitored_scalars(work_dir):
+    """Losses by step and the monitored test-split metrics, under the test keys (``sysu/...``)."""
+    losses, metrics = logged_scalars(work_dir, metric_prefix=f'{MONITOR_PREFIX}/sysu/')
+    return losses, {key[len(MONITOR_PREFIX) + 1:]: value for key, value in metrics.items()}
+
+
 def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
     workspace = make_workspace(tmp_path, tiny_sysu_root)
     config = write_config(workspace, HCTRI, TINY_RUN, name='tiny_slurm.py')
@@ -93,8 +100,8 @@ def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
         assert 'Distributed training: True' in log and 'GPU number: 2' in log
         assert 'Epoch(train) [1][3/3]' in log  # 5 batches rounded up to 6 for 2 ranks
 
-    slurm_losses, slurm_metrics = logged_scalars(slurm_dir)
-    torchrun_losses, torchrun_metrics = logged_scalars(torchrun_dir)
+    slurm_losses, slurm_metrics = monitored_scalars(slurm_dir)
+    torchrun_losses, torchrun_metrics = monitored_scalars(torchrun_dir)
     assert sorted(slurm_losses) == [1, 2, 3] and slurm_losses == torchrun_losses
     assert 'sysu/all-single/R1' in slurm_metrics and slurm_metrics == torchrun_metrics
     expected = checkpoint_state_dict(osp.join(torchrun_dir, 'epoch_1.pth'))
@@ -109,5 +116,4 @@ def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
            osp.join(slurm_dir, 'epoch_1.pth'), '--work-dir', str(workspace / 'slurm_test'),
            '--out', out, cwd=workspace, GPUS='2', GPUS_PER_NODE='0', CPUS_PER_TASK='1',
            SRUN_ARGS='--time=10 --immediate=120', MASTER_PORT=str(free_port()))
-    with open(out) as f:
-        assert json.load(f) == pytest.approx(slurm_metrics)
+    assert metric_values(out) == pytest.approx(slurm_metrics)

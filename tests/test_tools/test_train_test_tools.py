@@ -1,5 +1,5 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh as a user runs them (subprocesses)."""
-import json
+import hashlib
 import os
 import os.path as osp
 import sys
@@ -9,6 +9,7 @@ import torch
 
 from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, make_workspace, run_tool,
                       tool_env, write_config)
+from vireid_toolbox.evaluation.metrics_file import read_metrics_file
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
 TRAIN = osp.join(REPO, 'tools/train.py')
@@ -100,10 +101,21 @@ def test_resume_after_an_interruption_ends_with_the_same_weights(workspace):
     out = str(workspace / 'metrics.json')
     run_tool(TEST, tiny_config(workspace, 2), osp.join(interrupted, 'epoch_2.pth'),
              '--work-dir', interrupted, '--out', out, cwd=workspace)
-    metrics = json.load(open(out))
+    record = read_metrics_file(out)
+    checkpoint = osp.join(interrupted, 'epoch_2.pth')
+    assert record['config'] == 'tiny_2e.py' and record['checkpoint'] == checkpoint
+    assert record['checkpoint_sha256'] == hashlib.sha256(open(checkpoint, 'rb').read()).hexdigest()
+    metrics = record['metrics']
     for setting in ('all-single', 'all-multi', 'indoor-single', 'indoor-multi'):
+        mode, shots = setting.split('-')
         for name in ('R1', 'R10', 'R20', 'mAP', 'mINP'):
-            assert 0 <= metrics[f'sysu/{setting}/{name}'] <= 100
+            entry = metrics[f'sysu/{setting}/{name}']
+            assert 0 <= entry['value'] <= 100 and len(entry['trials']) == 2
+            assert {k: entry[k] for k in ('dataset', 'split', 'search', 'direction',
+                                          'gallery_draw', 'num_trials', 'rerank', 'flip_tta')} == \
+                dict(dataset='SYSU-MM01', split='test', search=f'{mode}-search {shots}-shot',
+                     direction='infrared-to-visible', gallery_draw='seeded', num_trials=2,
+                     rerank=False, flip_tta=False)
 
 
 def test_dist_train_runs_two_gloo_processes_on_cpu(workspace):

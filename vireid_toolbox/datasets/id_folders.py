@@ -137,19 +137,59 @@ def seeded_draw(data_root: str, camera_dirs: CameraDirs, pids: Sequence[int], tr
     Returns:
         list[Item]: ``(img_path, pid, camera)`` tuples in draw order.
     """
+    groups = []
+    for pid in sorted(pids):
+        for camera, camera_dir in camera_dirs:
+            folder = id_folder(data_root, camera_dir, pid)
+            groups.append((pid, camera, [osp.join(folder, name) for name in list_images(folder)]))
+    return seeded_draw_groups(groups, trial, shots)
+
+
+def seeded_draw_groups(groups: Sequence[Tuple[int, int, List[str]]], trial: int,
+                       shots: int) -> List[Item]:
+    """:func:`seeded_draw` on ``(pid, camera, sorted image paths)`` groups given in draw order.
+
+    Also draws validation galleries from images listed in files rather than
+    stored in identity folders.
+    """
     if not isinstance(shots, int) or shots < 1:
         raise ValueError(f'shots must be a positive int, got {shots!r}')
     rng = random.Random(trial)
     items = []
-    for pid in sorted(pids):
-        for camera, camera_dir in camera_dirs:
-            folder = id_folder(data_root, camera_dir, pid)
-            files = [osp.join(folder, name) for name in list_images(folder)]
-            if not files:
-                continue
-            if shots == 1:
-                chosen = [rng.choice(files)]
-            else:
-                chosen = rng.sample(files, min(shots, len(files)))
-            items.extend((path, pid, camera) for path in chosen)
+    for pid, camera, files in groups:
+        if not files:
+            continue
+        if shots == 1:
+            chosen = [rng.choice(files)]
+        else:
+            chosen = rng.sample(files, min(shots, len(files)))
+        items.extend((path, pid, camera) for path in chosen)
     return items
+
+
+VAL_SEED = 0
+"""Seed of the identities a list-based data set holds out for validation."""
+
+
+def held_out_ids(pids: Sequence[int], fraction: float, source: str) -> List[int]:
+    """The training identities held out as a validation split, sorted.
+
+    ``round(fraction * n)`` ids drawn with ``random.Random(VAL_SEED).sample``
+    from the sorted ids: the same ids for every run, machine and epoch.
+
+    Args:
+        pids (Sequence[int]): The training split's identities.
+        fraction (float): Share of them held out, in (0, 1).
+        source (str): The list or data root, for the error message.
+
+    Returns:
+        list[int]: The held-out ids, ascending.
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError(f'val_fraction must be a number in (0, 1), got {fraction!r}')
+    pids = sorted(set(pids))
+    count = int(round(fraction * len(pids)))
+    if not 0 < count < len(pids):
+        raise ValueError(f'{source}: val_fraction={fraction} of {len(pids)} training ids holds out '
+                         f'{count}; validation and training both need at least one id')
+    return sorted(random.Random(VAL_SEED).sample(pids, count))

@@ -12,6 +12,12 @@ images of one modality, the gallery one randomly drawn image per (id,
 camera) of the other (``random.seed(trial)``, as for SYSU-MM01). A gallery
 image with the query's identity *and* camera is ignored when ranking; the
 camera is the ``camN`` folder of a test image.
+
+The layout is the one of the release the DEEN code reads (its
+``data_manager.py`` / ``data_loader.py`` of June 2023); the DEEN README
+revised the LLCM results of the CVPR paper at that time, so numbers made here
+compare with the README's table. For model selection a seeded fraction of the
+training identities can be held out as ``split='val'`` (:func:`held_out_ids`).
 """
 import os
 import os.path as osp
@@ -22,8 +28,8 @@ from mmengine.dataset import BaseDataset
 
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
-from .id_folders import (Item, check_listed_images, read_id_file, read_list_file, scan_id_folders,
-                         seeded_draw)
+from .id_folders import (Item, check_listed_images, held_out_ids, read_id_file, read_list_file,
+                         scan_id_folders, seeded_draw)
 
 LLCM_TEST_CAMERA_DIRS = {
     VISIBLE: [(camera, f'test_vis/cam{camera}') for camera in (1, 2, 3, 4, 5, 6, 7, 8, 9)],
@@ -34,6 +40,8 @@ LLCM_TRAIN_LISTS = ((VISIBLE, 'train_vis.txt'), (INFRARED, 'train_nir.txt'))
 LLCM_LAYOUT = {'train': ('idx/train_vis.txt', 'idx/train_nir.txt'),
                'test': ('idx/test_id.txt', 'test_vis', 'test_nir')}
 """What each split reads under the data root."""
+LLCM_VERSION = 'DEEN-code release (idx/train_vis|nir.txt, idx/test_id.txt, test_vis|nir/camN)'
+"""The LLCM release whose layout this reader matches, recorded with every LLCM number."""
 
 
 def llcm_camera(rel_path: str) -> int:
@@ -111,26 +119,37 @@ class LLCMDataset(BaseDataset):
     (labels relabelled 0..N-1 in ascending order of the listed labels);
     ``split='test'`` holds every visible and near-infrared image of the ids in
     ``idx/test_id.txt`` with the raw id as label (the metric draws query and
-    gallery with :func:`llcm_query` / :func:`llcm_gallery`). The camera is kept
-    on every entry because the protocol ignores gallery images sharing the
-    query's identity and camera.
+    gallery with :func:`llcm_query` / :func:`llcm_gallery`). ``split='val'``
+    holds the training-list images of the ids :func:`held_out_ids` draws
+    (``val_fraction`` of them) with their raw ids; ``hold_out_val`` removes
+    those ids from ``split='train'``. The camera is kept on every entry
+    because the protocol ignores gallery images sharing the query's identity
+    and camera.
 
     Each data-list entry: ``img_path`` (absolute), ``rel_path``, ``gt_label``,
     ``pid``, ``modality`` and ``camera``.
 
     Args:
         data_root (str): Root of LLCM.
-        split (str): 'train' or 'test'.
+        split (str): 'train', 'val' or 'test'.
+        hold_out_val (bool): Leave the validation ids out of ``split='train'``.
+            Defaults to False.
+        val_fraction (float): Share of the training ids held out as the
+            validation split. Defaults to 0.2.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments.
     """
 
-    METAINFO = dict(dataset_name='LLCM')
+    METAINFO = dict(dataset_name='LLCM', dataset_version=LLCM_VERSION)
 
-    def __init__(self, data_root: str, split: str = 'train', **kwargs):
-        if split not in ('train', 'test'):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    def __init__(self, data_root: str, split: str = 'train', hold_out_val: bool = False,
+                 val_fraction: float = 0.2, **kwargs):
+        if split not in ('train', 'val', 'test'):
+            raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
         self.split = split
+        self.hold_out_val = hold_out_val
+        self.val_fraction = val_fraction
         super().__init__(data_root=data_root, **kwargs)
+        self._metainfo.update(split=split, hold_out_val=hold_out_val)
 
     def _train_entries(self, root: str) -> List[dict]:
         entries = []
@@ -145,6 +164,12 @@ class LLCMDataset(BaseDataset):
                 entries.append(dict(img_path=osp.join(root, rel_path), rel_path=rel_path,
                                     gt_label=label, pid=label, modality=modality, camera=camera))
             check_listed_images(list_file, root, [rel_path for rel_path, _ in listed])
+        if self.split == 'val' or self.hold_out_val:
+            val_ids = set(held_out_ids([e['pid'] for e in entries], self.val_fraction,
+                                       osp.join(root, 'idx', 'train_*.txt')))
+            entries = [e for e in entries if (e['pid'] in val_ids) == (self.split == 'val')]
+        if self.split == 'val':
+            return entries
         label_of = {pid: label for label, pid in enumerate(sorted({e['pid'] for e in entries}))}
         for entry in entries:
             entry['gt_label'] = label_of[entry['pid']]
@@ -168,5 +193,6 @@ class LLCMDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the training lists or scan the test identity folders."""
-        root = _check_root(self.data_root, self.split)
-        return self._train_entries(root) if self.split == 'train' else self._test_entries(root)
+        split = 'test' if self.split == 'test' else 'train'  # val: held-out training ids
+        root = _check_root(self.data_root, split)
+        return self._test_entries(root) if split == 'test' else self._train_entries(root)

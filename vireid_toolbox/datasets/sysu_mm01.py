@@ -30,8 +30,10 @@ SYSU_CAMERAS = (1, 2, 3, 4, 5, 6)
 SYSU_INFRARED_CAMERAS = (3, 6)
 SYSU_GALLERY_CAMERAS = {'all': (1, 2, 4, 5), 'indoor': (1, 2)}
 """Visible cameras of the gallery per search mode, in the reference draw order."""
-SYSU_SPLIT_IDS = {'train': ('train_id.txt', 'val_id.txt'), 'test': ('test_id.txt', )}
-"""Id files of each split: training uses the train and the val ids (395 ids)."""
+SYSU_SPLIT_IDS = {'train': ('train_id.txt', 'val_id.txt'), 'val': ('val_id.txt', ),
+                  'test': ('test_id.txt', )}
+"""Id files of each split: training uses the train and the val ids (395 ids) unless the val ids
+are held out for model selection (``hold_out_val``)."""
 SYSU_PUBLISHED_TRAIN_COUNTS = {'ids': 395, VISIBLE: 22258, INFRARED: 11909}
 """The published size of the training set: 395 ids, 22,258 visible and 11,909 infrared images."""
 
@@ -51,29 +53,47 @@ def _check_root(data_root: str) -> str:
     return osp.abspath(data_root)
 
 
-def sysu_split_ids(data_root: str, split: str) -> List[int]:
-    """Sorted person ids of ``split`` ('train' = train + val ids, 'test') from ``exp/``."""
+def _check_split(split: str) -> None:
     if split not in SYSU_SPLIT_IDS:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise ValueError(f"split must be one of {tuple(SYSU_SPLIT_IDS)}, got {split!r}")
+
+
+def _check_eval_split(split: str) -> None:
+    if split not in ('val', 'test'):
+        raise ValueError(f"the protocol runs on split 'val' or 'test', got {split!r}")
+
+
+def sysu_split_ids(data_root: str, split: str, hold_out_val: bool = False) -> List[int]:
+    """Sorted person ids of ``split`` from ``exp/``.
+
+    'train' = train + val ids (train ids only with ``hold_out_val``), 'val' =
+    the official val ids, 'test' = the test ids.
+    """
+    _check_split(split)
+    names = SYSU_SPLIT_IDS[split]
+    if split == 'train' and hold_out_val:
+        names = ('train_id.txt', )
     ids = set()
-    for name in SYSU_SPLIT_IDS[split]:
+    for name in names:
         ids.update(read_id_file(osp.join(data_root, 'exp', name)))
     return sorted(ids)
 
 
-def sysu_query(data_root: str) -> List[Item]:
-    """All infrared images (cameras 3 and 6) of the test ids.
+def sysu_query(data_root: str, split: str = 'test') -> List[Item]:
+    """All infrared images (cameras 3 and 6) of the test (or val) ids.
 
     Args:
         data_root (str): Root of the SYSU-MM01 release.
+        split (str): 'test', or 'val' for model selection.
 
     Returns:
         list[Item]: ``(img_path, pid, camera)``, ids ascending, then camera
         3 before 6, then file names sorted (the reference order).
     """
+    _check_eval_split(split)
     data_root = _check_root(data_root)
     return scan_id_folders(data_root, _camera_dirs(SYSU_INFRARED_CAMERAS),
-                           sysu_split_ids(data_root, 'test'))
+                           sysu_split_ids(data_root, split))
 
 
 @lru_cache(maxsize=4)
@@ -162,7 +182,8 @@ def sysu_gallery(data_root: str,
                  trial: int = 0,
                  shots: int = 1,
                  draw: str = 'seeded',
-                 rand_perm_file: Optional[str] = None) -> List[Item]:
+                 rand_perm_file: Optional[str] = None,
+                 split: str = 'test') -> List[Item]:
     """The visible gallery of one SYSU-MM01 trial.
 
     Args:
@@ -179,6 +200,7 @@ def sysu_gallery(data_root: str,
             gives all of them; the real test set has none).
         rand_perm_file (str, optional): The official ``rand_perm_cam.mat``;
             defaults to ``<data_root>/exp/rand_perm_cam.mat``.
+        split (str): 'test', or 'val' for model selection.
 
     Returns:
         list[Item]: ``(img_path, pid, camera)`` tuples.
@@ -187,8 +209,9 @@ def sysu_gallery(data_root: str,
         raise ValueError(f"mode must be 'all' or 'indoor', got {mode!r}")
     if not isinstance(shots, int) or shots < 1:
         raise ValueError(f'shots must be a positive int, got {shots!r}')
+    _check_eval_split(split)
     data_root = _check_root(data_root)
-    pids = sysu_split_ids(data_root, 'test')
+    pids = sysu_split_ids(data_root, split)
     cameras = SYSU_GALLERY_CAMERAS[mode]
     if draw == 'seeded':
         return seeded_draw(data_root, _camera_dirs(cameras), pids, trial, shots)
@@ -204,10 +227,12 @@ class SYSUMM01Dataset(BaseDataset):
     """SYSU-MM01 read from the raw release layout (no preprocessing, no .npy).
 
     ``split='train'`` holds every image of the train and val ids (395 ids in
-    the real set), labels relabelled 0..N-1 in ascending id order;
-    ``split='test'`` holds every image of the test ids in all six cameras with
-    the raw id as label (the metric applies the query/gallery protocol with
-    :func:`sysu_query` and :func:`sysu_gallery`).
+    the real set; the train ids only with ``hold_out_val``), labels relabelled
+    0..N-1 in ascending id order; ``split='test'`` holds every image of the
+    test ids in all six cameras with the raw id as label (the metric applies
+    the query/gallery protocol with :func:`sysu_query` and
+    :func:`sysu_gallery`); ``split='val'`` does the same for the official val
+    ids, the model-selection split.
 
     Each data-list entry: ``img_path`` (absolute), ``rel_path`` (relative to
     ``data_root``, the key of the pose cache), ``gt_label``, ``pid``,
@@ -215,18 +240,23 @@ class SYSUMM01Dataset(BaseDataset):
 
     Args:
         data_root (str): Root of the release (holding ``cam1``..``cam6``, ``exp``).
-        split (str): 'train' or 'test'.
+        split (str): 'train', 'val' or 'test'.
+        hold_out_val (bool): Leave the val ids out of the training split, so
+            that model selection on ``split='val'`` sees unseen identities.
+            Defaults to False (the papers train on train + val ids).
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
             (``pipeline``, ``test_mode``, ``lazy_init``, ...).
     """
 
-    METAINFO = dict(dataset_name='SYSU-MM01')
+    METAINFO = dict(dataset_name='SYSU-MM01',
+                    dataset_version='original release (exp/train|val|test_id.txt)')
 
-    def __init__(self, data_root: str, split: str = 'train', **kwargs):
-        if split not in SYSU_SPLIT_IDS:
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    def __init__(self, data_root: str, split: str = 'train', hold_out_val: bool = False, **kwargs):
+        _check_split(split)
         self.split = split
+        self.hold_out_val = hold_out_val
         super().__init__(data_root=data_root, **kwargs)
+        self._metainfo.update(split=split, hold_out_val=hold_out_val)
 
     def _check_camera_folders(self, root: str) -> None:
         for name in sorted(os.listdir(root)):
@@ -278,7 +308,7 @@ class SYSUMM01Dataset(BaseDataset):
         """Scan the identity folders of the split's ids."""
         root = _check_root(self.data_root)
         self._check_camera_folders(root)
-        pids = sysu_split_ids(root, self.split)
+        pids = sysu_split_ids(root, self.split, self.hold_out_val)
         items = scan_id_folders(root, _camera_dirs(SYSU_CAMERAS), pids)
         found = {pid for _, pid, _ in items}
         missing = [pid for pid in pids if pid not in found]

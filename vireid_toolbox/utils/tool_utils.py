@@ -16,6 +16,7 @@ from .data_roots import merge_following_data_roots
 from .errors import UserInputError
 from .dist import cpu_ddp_wrapper_cfg, init_cpu_distributed
 from .setup_env import register_all_modules
+from .validation_switches import configure_validation
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config, apply overrides (derived paths following a data root, see
-    :mod:`.data_roots`) and check every key against its class."""
+    :mod:`.data_roots`) and the validation switches, and check every key against its class."""
     if not osp.isfile(path):
         raise UserInputError(f'config file {path} does not exist')
     register_all_modules(init_default_scope=False)
@@ -39,6 +40,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     check_override_keys(cfg, cfg_options)
     merge_following_data_roots(cfg, cfg_options)
     cfg.setdefault('default_scope', 'vireid_toolbox')
+    try:
+        configure_validation(cfg)
+    except ValueError as error:
+        raise UserInputError(f'{path}: {error}') from None
     check_config(cfg)
     return cfg
 

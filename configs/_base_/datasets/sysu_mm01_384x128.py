@@ -32,7 +32,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
-val_dataloader = dict(
+test_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
@@ -40,7 +40,5 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 
-val_evaluator = dict(type='SYSUMM01Metric', data_root=data_root)
-test_evaluator = val_evaluator
+test_evaluator = dict(type='SYSUMM01Metric', data_root=data_root)

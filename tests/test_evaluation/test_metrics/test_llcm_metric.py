@@ -106,3 +106,21 @@ def test_missing_query_images_are_named(llcm_root):
 def test_bad_config_is_refused(cfg, message):
     with pytest.raises(ValueError, match=message):
         METRICS.build(dict(type='LLCMMetric', data_root='unused', **cfg))
+
+
+def test_val_split_draws_the_same_protocol_from_the_evaluated_images(llcm_root):
+    # split='val' never reads the test folders: the query is every evaluated image of one
+    # modality and the gallery the seeded draw over the evaluated (id, camera) groups of the
+    # other, which on the test images is DEEN's protocol again
+    samples = packed_samples(llcm_root)
+    metric = METRICS.build(dict(type='LLCMMetric', data_root='/nonexistent', num_trials=3,
+                                split='val', prefix='val'))
+    metric.dataset_meta = dict(dataset_name='LLCM', dataset_version='v', split='val')
+    metric.process(None, samples)
+    metrics = metric.evaluate(len(samples))
+    for direction, query_modality in (('v2t', 0), ('t2v', 1)):
+        for key, value in expected(llcm_root, samples, query_modality, 3).items():
+            assert metrics[f'val/{direction}/{key}'] == pytest.approx(value, abs=1e-4)
+    assert metric.report['val/t2v/R1']['direction'] == 'thermal-to-visible'
+    assert metric.report['val/t2v/R1']['split'] == 'val'
+    assert metric.report['val/t2v/R1']['gallery_draw'] == 'seeded'

@@ -83,3 +83,16 @@ def test_a_missing_modality_is_named():
 def test_bad_direction_is_refused():
     with pytest.raises(ValueError, match='directions must be among'):
         METRICS.build(dict(type='RegDBMetric', directions=('v2v', )))
+
+
+def test_report_names_the_trained_split():
+    samples = packed_samples()
+    metric = METRICS.build(dict(type='RegDBMetric', directions=('v2t', )))
+    metric.dataset_meta = dict(dataset_name='RegDB', dataset_version='v', split='test', trial=7)
+    metric.process(None, samples)
+    metrics = metric.evaluate(len(samples))
+    entry = metric.report['regdb/v2t/mAP']
+    assert entry['value'] == metrics['regdb/v2t/mAP'] and entry['trials'] == [entry['value']]
+    assert entry['split'] == 'test (trial 7)' and entry['direction'] == 'visible-to-thermal'
+    assert (entry['gallery_draw'], entry['num_trials'], entry['rerank'], entry['flip_tta']) == \
+        ('none (all)', 1, False, False)

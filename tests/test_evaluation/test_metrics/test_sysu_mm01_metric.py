@@ -175,3 +175,21 @@ def test_sample_without_feature_is_named(sysu_root):
 def test_bad_config_is_refused(cfg, message):
     with pytest.raises(ValueError, match=message):
         METRICS.build(dict(type='SYSUMM01Metric', data_root='unused', **cfg))
+
+
+def test_report_labels_every_number(sysu_root):
+    metric = METRICS.build(dict(type='SYSUMM01Metric', data_root=sysu_root, num_trials=3,
+                                draw='seeded', rerank=True, rerank_cfg=dict(k1=4, k2=2)))
+    metric.dataset_meta = dict(dataset_name='SYSU-MM01', dataset_version='v1', split='test')
+    samples = packed_samples(sysu_root, tta='flip')
+    metric.process(None, samples)
+    metrics = metric.evaluate(len(samples))
+    assert set(metric.report) == set(metrics)
+    for key, entry in metric.report.items():
+        assert entry['value'] == metrics[key] == pytest.approx(np.mean(entry['trials']))
+        assert len(entry['trials']) == 3
+        mode, shots = key.split('/')[1].split('+')[0].split('-')
+        assert {k: v for k, v in entry.items() if k not in ('value', 'trials')} == dict(
+            dataset='SYSU-MM01', dataset_version='v1', split='test',
+            search=f'{mode}-search {shots}-shot', direction='infrared-to-visible',
+            gallery_draw='seeded', num_trials=3, rerank=True, flip_tta=True, tta='flip')

@@ -107,6 +107,11 @@ class BaseVIReIDMetric(BaseMetric):
     Distances are ``1 - cos`` of the L2-normalised features: the ranking is the
     one of the reference code's ``-(q . g)`` and of the Euclidean distance.
 
+    After each evaluation :attr:`report` holds, per key, the mean, the
+    per-trial values and the labels saying how the number was made (data set
+    and version, split, search direction, gallery draw, number of trials,
+    re-ranking, flip TTA); ``tools/test.py --out`` writes it.
+
     Args:
         ranks (Sequence[int]): CMC ranks reported as ``R<k>``. Defaults to
             (1, 5, 10, 20).
@@ -134,6 +139,7 @@ class BaseVIReIDMetric(BaseMetric):
         unknown = set(self.rerank_cfg) - {'k1', 'k2', 'lambda_value'}
         if unknown:
             raise ValueError(f'rerank_cfg keys must be k1, k2, lambda_value; got {sorted(unknown)}')
+        self.report: Dict[str, dict] = {}
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Keep each sample's feature, identity, camera, modality, path and tta."""
@@ -157,20 +163,40 @@ class BaseVIReIDMetric(BaseMetric):
         """Per setting, the per-trial ``rank_metrics`` results (subclasses)."""
         raise NotImplementedError
 
+    def setting_labels(self, setting: str) -> dict:
+        """``search`` (mode and shots, or '-'), ``direction``, ``gallery_draw`` and
+        ``num_trials`` of one setting (subclasses)."""
+        raise NotImplementedError
+
+    def number_labels(self, setting: str, tta: Optional[str]) -> dict:
+        """Everything that says how the numbers of ``setting`` were made."""
+        meta = self.dataset_meta or {}
+        split = meta.get('split', 'unknown')
+        if 'trial' in meta:
+            split = f'{split} (trial {meta["trial"]})'
+        return dict(dataset=meta.get('dataset_name', 'unknown'),
+                    dataset_version=meta.get('dataset_version', 'unknown'), split=split,
+                    **self.setting_labels(setting), rerank=self.rerank,
+                    flip_tta=tta == 'flip', tta=tta or 'none')
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Apply the protocol; return means over trials, log every trial."""
         collected = CollectedFeatures.from_results(results)
         tags = ('+rerank' if self.rerank else '') + (f'+{collected.tta}' if collected.tta else '')
         logger = MMLogger.get_current_instance()
-        metrics = {}
+        metrics, self.report = {}, {}
         for setting, trials in self.evaluate_protocol(collected).items():
             per_trial = [self._percent(result) for result in trials]
             name = f'{setting}{tags}'
             for trial, values in enumerate(per_trial):
                 logger.info(f'{self.prefix}/{name} trial {trial}: ' +
                             ' '.join(f'{k} {v:.2f}' for k, v in values.items()))
+            labels = self.number_labels(setting, collected.tta)
             for key in per_trial[0]:
-                metrics[f'{name}/{key}'] = float(np.mean([values[key] for values in per_trial]))
+                values = [trial_values[key] for trial_values in per_trial]
+                metrics[f'{name}/{key}'] = float(np.mean(values))
+                self.report[f'{self.prefix}/{name}/{key}'] = dict(
+                    value=metrics[f'{name}/{key}'], trials=values, **labels)
         return metrics
 
     def _percent(self, result: dict) -> Dict[str, float]:

@@ -9,6 +9,7 @@ from .base_vireid_metric import BaseVIReIDMetric, CollectedFeatures
 
 REGDB_DIRECTIONS = {'v2t': (VISIBLE, INFRARED), 't2v': (INFRARED, VISIBLE)}
 """Direction -> (query modality, gallery modality)."""
+DIRECTION_NAMES = {'v2t': 'visible-to-thermal', 't2v': 'thermal-to-visible'}
 
 
 @METRICS.register_module()
@@ -48,3 +49,8 @@ class RegDBMetric(BaseVIReIDMetric):
             out.update(self.evaluate_galleries(collected, query_idx, {direction: [gallery_idx]},
                                                ignore_cam_pairs=(), cmc_mode='standard'))
         return out
+
+    def setting_labels(self, setting: str) -> dict:
+        """One gallery, the whole other modality: no draw, one trial per trained split."""
+        return dict(search='-', direction=DIRECTION_NAMES[setting], gallery_draw='none (all)',
+                    num_trials=1)

@@ -13,7 +13,8 @@ SHOT_NAMES = {1: 'single', 10: 'multi'}
 class SYSUMM01Metric(BaseVIReIDMetric):
     """SYSU-MM01: infrared queries against visible galleries drawn per trial.
 
-    Queries are :func:`sysu_query` (every cam-3/6 image of the test ids); for
+    Queries are :func:`sysu_query` (every cam-3/6 image of the test ids, or of
+    the val ids with ``split='val'``, the model-selection split); for
     each mode, shot count and trial the gallery is :func:`sysu_gallery`. The
     features are matched to those images by path, so the evaluated test set
     must be ``SYSUMM01Dataset(split='test')`` of the same ``data_root``. A
@@ -31,6 +32,8 @@ class SYSUMM01Metric(BaseVIReIDMetric):
         rand_perm_file (str, optional): ``rand_perm_cam.mat`` for 'official'.
         ignore_cam_pairs (Sequence[tuple]): ``(query cam, gallery cam)`` pairs
             ignored. Defaults to ((3, 2),).
+        split (str): 'test', or 'val' to validate on the official val ids
+            (the evaluated data set must then be ``split='val'``).
         **kwargs: ``ranks``, ``rerank``, ``rerank_cfg``, ``collect_device``,
             ``prefix`` of :class:`BaseVIReIDMetric`.
     """
@@ -45,6 +48,7 @@ class SYSUMM01Metric(BaseVIReIDMetric):
                  draw: str = 'seeded',
                  rand_perm_file: Optional[str] = None,
                  ignore_cam_pairs: Sequence[Tuple[int, int]] = ((3, 2), ),
+                 split: str = 'test',
                  **kwargs) -> None:
         super().__init__(**kwargs)
         bad_modes = [m for m in modes if m not in SYSU_GALLERY_CAMERAS]
@@ -57,6 +61,9 @@ class SYSUMM01Metric(BaseVIReIDMetric):
             raise ValueError(f'num_trials must be a positive int, got {num_trials!r}')
         if draw not in ('seeded', 'official'):
             raise ValueError(f"draw must be 'seeded' or 'official', got {draw!r}")
+        if split not in ('val', 'test'):
+            raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+        self.split = split
         self.data_root = data_root
         self.modes = tuple(modes)
         self.shots = tuple(shots)
@@ -67,16 +74,24 @@ class SYSUMM01Metric(BaseVIReIDMetric):
 
     def evaluate_protocol(self, collected: CollectedFeatures) -> Dict[str, List[dict]]:
         """Every setting and trial against the one query set."""
-        query_idx = collected.indices_of(sysu_query(self.data_root), 'query', self.data_root)
+        query_idx = collected.indices_of(sysu_query(self.data_root, self.split), 'query',
+                                         self.data_root)
         galleries = {}
         for mode in self.modes:
             for shots in self.shots:
                 galleries[f'{mode}-{SHOT_NAMES[shots]}'] = [
                     collected.indices_of(
                         sysu_gallery(self.data_root, mode=mode, trial=trial, shots=shots,
-                                     draw=self.draw, rand_perm_file=self.rand_perm_file),
+                                     draw=self.draw, rand_perm_file=self.rand_perm_file,
+                                     split=self.split),
                         f'{mode}-search gallery (trial {trial})', self.data_root)
                     for trial in range(self.num_trials)
                 ]
         return self.evaluate_galleries(collected, query_idx, galleries,
                                        ignore_cam_pairs=self.ignore_cam_pairs, cmc_mode='unique')
+
+    def setting_labels(self, setting: str) -> dict:
+        """Infrared queries against the visible gallery of the setting's mode and shots."""
+        mode, shots = setting.split('-')
+        return dict(search=f'{mode}-search {shots}-shot', direction='infrared-to-visible',
+                    gallery_draw=self.draw, num_trials=self.num_trials)
