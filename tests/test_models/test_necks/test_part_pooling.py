@@ -55,6 +55,22 @@ def test_gem_pool_equation():
     assert (gem_pool(x, 60.0) >= top * 20**(-1 / 60) - 1e-6).all()
 
 
+def test_gem_pool_is_the_hctri_reference_form():
+    # HcTri model_mine.py: (mean(x^p) + 1e-12)^(1/p), no clamp of x; the forms differ where a
+    # region is (nearly) zero, as ReLU maps often are: here a zero and a tiny stripe
+    x = torch.rand(2, 3, 4, 5, dtype=torch.float64)
+    x[0, 0] = 0
+    x[1, 2] = 1e-7
+    x.requires_grad_(True)
+    for p in (3.0, 10.0):
+        reference = (torch.mean(x.flatten(2)**p, dim=-1) + 1e-12)**(1 / p)
+        torch.testing.assert_close(gem_pool(x, p), reference, rtol=1e-12, atol=0)
+        grad, = torch.autograd.grad(gem_pool(x, p).sum(), x)
+        expected, = torch.autograd.grad(reference.sum(), x)
+        torch.testing.assert_close(grad, expected, rtol=1e-12, atol=0)
+    assert float(gem_pool(x.detach(), 3.0)[0, 0]) == pytest.approx(1e-4)  # eps^(1/3), not the clamp's 1e-6
+
+
 def embed_by_hand(x, rows, block, pool):
     """pool(rows) → 1x1 conv → BN (eval) → ReLU written out element-wise."""
     conv, bn = block[0], block[1]
@@ -76,7 +92,7 @@ def randomise_batch_norms(module):
 @pytest.mark.parametrize('pooling, pool', [
     ('max', lambda v: v.max(dim=-1).values),
     ('avg', lambda v: v.mean(dim=-1)),
-    ('gem', lambda v: v.clamp(min=1e-6).pow(3.0).mean(dim=-1).pow(1 / 3.0)),
+    ('gem', lambda v: (v.pow(3.0).mean(dim=-1) + 1e-12).pow(1 / 3.0)),
 ])
 def test_part_pooling_neck_matches_hand_computation(pooling, pool):
     torch.manual_seed(0)

@@ -67,18 +67,22 @@ def region_rows(height: int, region: Sequence[float]) -> Tuple[int, int]:
     return start, end
 
 
-def gem_pool(x: torch.Tensor, p: float, eps: float = 1e-6) -> torch.Tensor:
-    """Generalised-mean pooling over the spatial dimensions: ``mean(x^p)^(1/p)``.
+def gem_pool(x: torch.Tensor, p: float, eps: float = 1e-12) -> torch.Tensor:
+    """Generalised-mean pooling over the spatial dimensions: ``(mean(x^p) + eps)^(1/p)``.
+
+    Exactly the HcTri reference code's form (``eps`` added after the mean, no
+    clamp of ``x``): an all-zero region pools to ``eps^(1/p)`` with a zero
+    gradient. ``x`` is a post-ReLU map, so ``x^p`` is defined for every ``p``.
 
     Args:
-        x (Tensor): ``N x C x h x w``.
+        x (Tensor): ``N x C x h x w``, non-negative.
         p (float): The exponent (1 = average, large = close to max).
-        eps (float): Lower clamp of ``x`` so that fractional powers are defined.
+        eps (float): Added to the mean before the root. Defaults to 1e-12.
 
     Returns:
         Tensor: ``N x C``.
     """
-    return x.clamp(min=eps).pow(p).mean(dim=(-2, -1)).pow(1.0 / p)
+    return (x.pow(p).mean(dim=(-2, -1)) + eps).pow(1.0 / p)
 
 
 def pool_region(x: torch.Tensor, pooling: str, gem_p: float = 3.0) -> torch.Tensor:
