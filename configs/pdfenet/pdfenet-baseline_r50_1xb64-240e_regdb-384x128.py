@@ -18,7 +18,6 @@ train_pipeline = [
     dict(type='LoadReIDImage'),
     dict(type='ReIDResize', scale=(128, 384)),
     dict(type='ReIDPadCrop', padding=10),
-    dict(type='ReIDRandomFlip', prob=0.5),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [

@@ -12,13 +12,13 @@ load_heatmaps = dict(
     type='LoadCachedHeatmaps',
     cache_dir=pose_cache_dir,
     expected_pose_model={{_base_.pose_model_signature}})
-# the paper: random crop to 384x128 (zero-pad 10 + crop) and horizontal flip; the geometric
-# transforms move the heatmaps with the image
+# §4.2 names a random crop to 384x128 and no other augmentation: zero-pad 10 + random crop
+# back to 384x128 (the community code's padding; the paper does not say from what size), no
+# flip (docs/en/advanced_guides/deviations.md); the crop moves the heatmaps with the image
 train_pipeline = [
     dict(type='LoadReIDImage'), load_heatmaps,
     dict(type='ReIDResize', scale=(128, 384)),
     dict(type='ReIDPadCrop', padding=10),
-    dict(type='ReIDRandomFlip', prob=0.5),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [

@@ -10,12 +10,12 @@ data_root = 'data/sysu_mm01'
 pose_cache = data_root + '/pose_cache_hrnet-w32'
 image_scale = (128, 384)  # (width, height)
 
+# PDFENet §4.2: a random crop to 384x128 (zero-pad 10 + crop) and no flip
 train_pipeline = [
     dict(type='LoadReIDImage'),
     dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='ReIDPadCrop', padding=10),
-    dict(type='ReIDRandomFlip', prob=0.5),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
