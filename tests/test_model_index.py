@@ -12,8 +12,9 @@ from mmengine.config import Config
 from conftest import REPO, run_tool
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
-from update_model_table import (END, START, ModelIndexError, load_models,  # noqa: E402
-                                metafile_paths, readme_diff, render_table, replace_table)
+from update_model_table import (END, PROTOCOL, START, ModelIndexError,  # noqa: E402
+                                load_models, metafile_paths, readme_diff, render_table,
+                                replace_table)
 
 TOOL = osp.join(REPO, 'tools/misc/update_model_table.py')
 TASK = 'Visible-Infrared Person Re-Identification'
@@ -83,6 +84,10 @@ def test_model_entry(model):
     assert results, f'{name}: Results Source {metadata["Results Source"]} but no results'
     for result in results:
         assert result['Task'] == TASK, name
+        protocol = result['Protocol']
+        assert set(protocol) == set(PROTOCOL), f'{name}: Protocol fields {sorted(protocol)}'
+        # a checkpoint's hash is recorded exactly when this project distributes the checkpoint
+        assert (protocol['Checkpoint SHA-256'] is None) == (model['Weights'] is None), name
         assert result['Dataset'] in EVALUATIONS, f'{name}: unknown evaluation {result["Dataset"]}'
         assert cfg.test_dataloader.dataset.type == EVALUATIONS[result['Dataset']], name
         assert result['Metrics'] and set(result['Metrics']) <= set(METRICS), name
@@ -101,10 +106,12 @@ def test_table_has_one_row_per_model_with_its_numbers():
     hctri = next(row for row, model in zip(rows, MODELS)
                  if model['Name'] == 'hctri_r50_1xb96-60e_sysu-mm01-288x144')
     cells = [cell.strip() for cell in hctri.strip('|').split('|')]
-    # Method | Config | Evaluation | R1 | R10 | R20 | mAP | mINP | Results | Weights
+    # Method | Config | Evaluation | R1 | R10 | R20 | mAP | mINP | Protocol | Results | Weights
     assert cells[0] == 'HcTri'
     assert cells[3] == '61.68<br>63.41' and cells[6] == '57.51<br>68.17'
-    assert cells[8].startswith('paper: ')
+    assert cells[8].count('Gallery Draw: seeded (reference code)') == 2
+    assert 'Checkpoint SHA-256: —' in cells[8]
+    assert cells[9].startswith('paper: ')
 
 
 def copy_index(tmp_path):
@@ -143,4 +150,8 @@ def test_missing_markers_and_fields_are_one_line_errors(tmp_path):
     del model['Metadata']['Results Source']
     with pytest.raises(ModelIndexError, match=r"configs/x/metafile.yml: model '.*' has no "
                                               r'Metadata.Results Source'):
+        render_table([model])
+    model = dict(copy.deepcopy(MODELS[0]), Metafile='configs/x/metafile.yml')
+    del model['Results'][0]['Protocol']['Gallery Draw']
+    with pytest.raises(ModelIndexError, match=r"result 0: Protocol has no 'Gallery Draw'"):
         render_table([model])

@@ -15,7 +15,11 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 START = '<!-- model-table:start -->'
 END = '<!-- model-table:end -->'
 METRICS = ('R1', 'R10', 'R20', 'mAP', 'mINP')
-HEADER = ('| Method | Config | Evaluation | ' + ' | '.join(METRICS) + ' | Results | Weights |')
+PROTOCOL = ('Dataset Version', 'Split', 'Direction', 'Gallery Draw', 'Trials', 'Re-ranking',
+            'Flip TTA', 'Checkpoint', 'Checkpoint SHA-256')
+"""What every result's ``Protocol`` says about how its numbers were made (``null`` when none)."""
+HEADER = ('| Method | Config | Evaluation | ' + ' | '.join(METRICS) +
+          ' | Protocol | Results | Weights |')
 
 
 class ModelIndexError(Exception):
@@ -66,6 +70,17 @@ def format_metric(value) -> str:
     return '—' if value is None else f'{float(value):.2f}'
 
 
+def protocol_cell(model: dict, index: int) -> str:
+    """One result's protocol: ``field: value`` pairs (every field required)."""
+    protocol = field(model, 'Results')[index].get('Protocol')
+    missing = [name for name in PROTOCOL if not isinstance(protocol, dict) or name not in protocol]
+    if missing:
+        raise ModelIndexError(f'{model.get("Metafile")}: model {model.get("Name")!r}, result '
+                              f'{index}: Protocol has no {missing[0]!r} (needs {", ".join(PROTOCOL)})')
+    return ', '.join(f'{name}: {"—" if protocol[name] is None else protocol[name]}'
+                     for name in PROTOCOL)
+
+
 def table_row(model: dict) -> str:
     """One row per model; several evaluations of a model stack in their cells."""
     results = field(model, 'Results') or []
@@ -80,6 +95,7 @@ def table_row(model: dict) -> str:
     for metric in METRICS:
         cells.append('<br>'.join(format_metric(result['Metrics'].get(metric))
                                  for result in results) or '—')
+    cells.append('<br>'.join(protocol_cell(model, i) for i in range(len(results))) or '—')
     cells.append(f'{source}: {reference}')
     weights = model.get('Weights')
     cells.append(f'[checkpoint]({weights})' if weights else '—')
