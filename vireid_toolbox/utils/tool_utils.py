@@ -40,11 +40,12 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     check_override_keys(cfg, cfg_options)
     merge_following_data_roots(cfg, cfg_options)
     cfg.setdefault('default_scope', 'vireid_toolbox')
+    check_config(cfg)
     try:
         configure_validation(cfg)
     except ValueError as error:
         raise UserInputError(f'{path}: {error}') from None
-    check_config(cfg)
+    check_config(cfg)  # what the switches added (e.g. hold_out_val on the training set)
     return cfg
 
 
