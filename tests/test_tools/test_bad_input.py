@@ -4,6 +4,7 @@ culprit (no config dump, no stack trace), and what an earlier run wrote is left 
 The tools run in-process (``run_tool_in_process``); ``test_train_test_tools.py`` covers the same
 ``one_line_errors`` path through real subprocesses."""
 import hashlib
+import json
 import os
 import os.path as osp
 import shutil
@@ -99,25 +100,28 @@ def test_paths_derived_from_a_data_root_follow_its_override():
 
     cfg = load_config(HCTRI, {'train_dataloader.dataset.data_root': new})
     assert cache_dir(cfg, 'train_dataloader') == f'{new}/pose_cache'
-    assert cache_dir(cfg, 'val_dataloader') == f'{old}/pose_cache'
-    assert cfg.val_evaluator.data_root == old
+    assert cache_dir(cfg, 'test_dataloader') == f'{old}/pose_cache'
+    assert cfg.test_evaluator.data_root == old
 
     cfg = load_config(HCTRI, {'test_dataloader.dataset.data_root': new})
     assert cache_dir(cfg, 'test_dataloader') == f'{new}/pose_cache'
     assert cfg.test_evaluator.data_root == new
-    assert cfg.val_evaluator.data_root == old and cache_dir(cfg, 'train_dataloader').startswith(old)
+    assert cache_dir(cfg, 'train_dataloader').startswith(old)
 
-    cfg = load_config(HCTRI, {'data_root': new, 'val_dataloader.dataset.pipeline.1.cache_dir': 'c'})
-    for loader in ('train_dataloader', 'test_dataloader'):
-        assert cfg[loader].dataset.data_root == new
-        assert cache_dir(cfg, loader) == f'{new}/pose_cache'
-    assert cache_dir(cfg, 'val_dataloader') == 'c'  # set explicitly: kept
-    assert cfg.val_evaluator.data_root == cfg.test_evaluator.data_root == new
+    cfg = load_config(HCTRI, {'data_root': new, 'test_dataloader.dataset.pipeline.1.cache_dir': 'c',
+                              'model_selection': True})
+    assert cfg.train_dataloader.dataset.data_root == new
+    assert cache_dir(cfg, 'train_dataloader') == f'{new}/pose_cache'
+    assert cache_dir(cfg, 'test_dataloader') == 'c'  # set explicitly: kept
+    # the model-selection loader is made from the test loader after the override
+    assert cfg.val_dataloader.dataset.data_root == new and cache_dir(cfg, 'val_dataloader') == 'c'
+    assert cfg.test_evaluator.data_root == new
+    assert all(metric.data_root == new for metric in cfg.val_evaluator)
     assert cfg.pose_cache == f'{new}/pose_cache'
 
-    with pytest.raises(ConfigKeyError, match=r"val_evaluator.data_root: 'data/other' is not the "
-                                             r"data root of val_dataloader.dataset"):
-        load_config(HCTRI, {'val_evaluator.data_root': new})
+    with pytest.raises(ConfigKeyError, match=r"test_evaluator.data_root: 'data/other' is not the "
+                                             r"data root of test_dataloader.dataset"):
+        load_config(HCTRI, {'test_evaluator.data_root': new})
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -139,9 +143,12 @@ def test_truncated_heatmaps_are_named(workspace):
 
 def test_pose_cache_of_other_images_is_refused(workspace):
     index = osp.join(data_root(workspace), 'pose_cache', 'index.json')
+    with open(osp.join(data_root(workspace), 'exp', 'train_id.txt')) as f:
+        train_ids = {int(pid) for pid in f.read().split(',')}
     with open(index) as f:
         text = f.read()
-    first = text.split('"')[1]
+    # an image the training split reads (train.py checks the data sets it will read)
+    first = next(path for path in json.loads(text) if int(path.split('/')[1]) in train_ids)
     with open(index, 'w') as f:
         f.write(text.replace(first, 'cam1/9999/0001.jpg', 1))
     run_badly(workspace, TRAIN, HCTRI, culprits=['pose_cache', f'the first {first!r}'])

@@ -181,7 +181,7 @@ class VIReIDModel(BaseModel):
         if not torch.isfinite(loss):
             terms = ', '.join(f'{name}={float(value):.4g}' for name, value in log_vars.items()
                               if name.startswith('loss') and name != 'loss')
-            raise NonFiniteLossError(f'the loss is {float(loss)} ({terms})')
+            raise NonFiniteLossError(f'the loss is {loss.item()} ({terms})')
         return loss, log_vars
 
     def test_features(self, inputs: torch.Tensor,
