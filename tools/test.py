@@ -71,7 +71,7 @@ def main():
             load_weights_strictly(runner.model, args.checkpoint, weights)
             metrics = runner.test()
         if args.out and is_main_process():
-            write_metrics(metrics, runner.test_loop.evaluator, args.config, checkpoint, args.out)
+            write_metrics(metrics, runner.test_loop.evaluator, args.config, args.checkpoint, args.out)
     finally:
         if created_group:
             destroy_distributed()
