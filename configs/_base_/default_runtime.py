@@ -17,8 +17,9 @@ default_hooks = dict(
     # keeps the latest checkpoints and no "best" one: the papers train a fixed schedule and the
     # documented number is the last epoch's (model_selection=True adds a best-by-val/... checkpoint)
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # the sampler's draws and their augmentations follow (seed, epoch): resume repeats the run
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    # augmentation randomness as a function of (seed, epoch): resumed runs repeat uninterrupted ones
+    # model-side randomness (e.g. dropout) as a function of (seed, epoch, rank), likewise
     epoch_seed=dict(type='EpochSeedHook'),
     # mmengine's DDP wrapper does not broadcast buffers: average BatchNorm statistics over the
     # ranks every epoch, so the checkpoint and every rank's validation use the same model

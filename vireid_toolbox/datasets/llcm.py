@@ -30,6 +30,7 @@ from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
 from .id_folders import (Item, check_listed_images, held_out_ids, read_id_file, read_list_file,
                          scan_id_folders, seeded_draw)
+from .seeded_augmentation import SeededAugmentationMixin
 
 LLCM_TEST_CAMERA_DIRS = {
     VISIBLE: [(camera, f'test_vis/cam{camera}') for camera in (1, 2, 3, 4, 5, 6, 7, 8, 9)],
@@ -112,7 +113,7 @@ def llcm_gallery(data_root: str, modality: int = VISIBLE, trial: int = 0) -> Lis
 
 
 @DATASETS.register_module()
-class LLCMDataset(BaseDataset):
+class LLCMDataset(SeededAugmentationMixin, BaseDataset):
     """LLCM, as the DEEN code reads it.
 
     ``split='train'`` reads ``idx/train_vis.txt`` and ``idx/train_nir.txt``
@@ -128,6 +129,9 @@ class LLCMDataset(BaseDataset):
 
     Each data-list entry: ``img_path`` (absolute), ``rel_path``, ``gt_label``,
     ``pid``, ``modality`` and ``camera``.
+
+    Indexed with a :class:`SeededIndex` (as the training sampler does), the
+    pipeline draws its random augmentation from that index's seed.
 
     Args:
         data_root (str): Root of LLCM.

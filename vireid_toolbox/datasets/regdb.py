@@ -19,6 +19,7 @@ from mmengine.dataset import BaseDataset
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
 from .id_folders import check_listed_images, held_out_ids, read_list_file
+from .seeded_augmentation import SeededAugmentationMixin
 
 REGDB_NUM_TRIALS = 10
 REGDB_MODALITIES = (('visible', VISIBLE, 1), ('thermal', INFRARED, 2))
@@ -26,7 +27,7 @@ REGDB_MODALITIES = (('visible', VISIBLE, 1), ('thermal', INFRARED, 2))
 
 
 @DATASETS.register_module()
-class RegDBDataset(BaseDataset):
+class RegDBDataset(SeededAugmentationMixin, BaseDataset):
     """RegDB, one of its 10 random train/test splits, or a validation split of its training ids.
 
     The modality comes from the list an image is in; RegDB has one camera per
@@ -39,6 +40,9 @@ class RegDBDataset(BaseDataset):
 
     Each data-list entry: ``img_path`` (absolute), ``rel_path``, ``gt_label``,
     ``pid`` (the listed label), ``modality`` and ``camera``.
+
+    Indexed with a :class:`SeededIndex` (as the training sampler does), the
+    pipeline draws its random augmentation from that index's seed.
 
     Args:
         data_root (str): Root of RegDB (holding ``idx/``).

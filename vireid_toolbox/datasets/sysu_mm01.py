@@ -25,6 +25,7 @@ from mmengine.dataset import BaseDataset
 from vireid_toolbox.registry import DATASETS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
 from .id_folders import Item, id_folder, list_images, read_id_file, scan_id_folders, seeded_draw
+from .seeded_augmentation import SeededAugmentationMixin
 
 SYSU_CAMERAS = (1, 2, 3, 4, 5, 6)
 SYSU_INFRARED_CAMERAS = (3, 6)
@@ -223,7 +224,7 @@ def sysu_gallery(data_root: str,
 
 
 @DATASETS.register_module()
-class SYSUMM01Dataset(BaseDataset):
+class SYSUMM01Dataset(SeededAugmentationMixin, BaseDataset):
     """SYSU-MM01 read from the raw release layout (no preprocessing, no .npy).
 
     ``split='train'`` holds every image of the train and val ids (395 ids in
@@ -237,6 +238,9 @@ class SYSUMM01Dataset(BaseDataset):
     Each data-list entry: ``img_path`` (absolute), ``rel_path`` (relative to
     ``data_root``, the key of the pose cache), ``gt_label``, ``pid``,
     ``modality`` (cameras 3 and 6 infrared) and ``camera``.
+
+    Indexed with a :class:`SeededIndex` (as the training sampler does), the
+    pipeline draws its random augmentation from that index's seed.
 
     Args:
         data_root (str): Root of the release (holding ``cam1``..``cam6``, ``exp``).

@@ -7,6 +7,7 @@ import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
+from vireid_toolbox.datasets.seeded_augmentation import SeededIndex, draw_seed
 from vireid_toolbox.registry import DATA_SAMPLERS
 from vireid_toolbox.structures.reid_data_sample import INFRARED, VISIBLE
 
@@ -32,6 +33,12 @@ class CrossModalityIdentitySampler(Sampler):
     so the ranks' batches are disjoint and together form the global sequence.
     Batches are drawn one after another from one generator, so a longer
     sequence only appends batches.
+
+    Augmentation: every index is a :class:`SeededIndex` whose seed is
+    ``draw_seed(seed, epoch, position)``, ``position`` counting the draws of
+    the epoch's global sequence. The random augmentation of a draw is thus the
+    same whichever process or data-loader worker runs it, and a resumed run
+    repeats the uninterrupted one (``docs/en/advanced_guides/reproducibility.md``).
 
     Args:
         dataset (Sized): A data set whose ``get_data_info(i)`` gives
@@ -106,10 +113,12 @@ class CrossModalityIdentitySampler(Sampler):
                     batch.extend(picks.tolist())
             yield batch
 
-    def __iter__(self) -> Iterator[int]:
-        for index, batch in enumerate(self.global_batches()):
-            if index % self.world_size == self.rank:
-                yield from batch
+    def __iter__(self) -> Iterator[SeededIndex]:
+        for number, batch in enumerate(self.global_batches()):
+            if number % self.world_size == self.rank:
+                first = number * self.batch_size
+                for position, index in enumerate(batch, first):
+                    yield SeededIndex(index, draw_seed(self.seed, self.epoch, position))
 
     def __len__(self) -> int:
         """Number of indices this rank yields per epoch."""
