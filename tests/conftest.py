@@ -75,11 +75,12 @@ def tool_env(cuda=False):
     return env
 
 
-def run_tool(*args, check=True, timeout=900, cwd=None, cuda=False):
-    """Run ``python <args>`` from the repository root (GPUs visible only with ``cuda``); return
-    the CompletedProcess."""
-    proc = subprocess.run([sys.executable, *args], cwd=cwd or REPO, env=tool_env(cuda),
-                          capture_output=True, text=True, timeout=timeout)
+def run_tool(*args, check=True, timeout=900, cwd=None, cuda=False, env=None):
+    """Run ``python <args>`` from the repository root (GPUs visible only with ``cuda``; ``env``:
+    extra environment variables); return the CompletedProcess."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd or REPO,
+                          env={**tool_env(cuda), **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n'
                              f'--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}')
@@ -119,12 +120,13 @@ def synthetic_workspace(tmp_path, synthetic_sysu_root):
 
 
 def checkpoint_state_dict(path):
-    """The ``state_dict`` of a toolbox checkpoint, read with torch's restricted unpickler."""
+    """The ``state_dict`` of a toolbox checkpoint, read with torch's restricted unpickler (memory-
+    mapped: the optimizer state next to it is not read)."""
     import torch
 
     from vireid_toolbox.utils import allow_mmengine_checkpoint_types
     allow_mmengine_checkpoint_types()
-    return torch.load(path, map_location='cpu', weights_only=True)['state_dict']
+    return torch.load(path, map_location='cpu', weights_only=True, mmap=True)['state_dict']
 
 
 def free_port():

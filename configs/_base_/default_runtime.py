@@ -15,8 +15,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # keeps the latest checkpoints and no "best" one: the papers train a fixed schedule and the
-    # documented number is the last epoch's (model_selection=True adds a best-by-val/... checkpoint)
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # documented number is the last epoch's (model_selection=True adds a best-by-val/... checkpoint);
+    # writes each file atomically (a run killed while saving leaves no truncated checkpoint)
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
+                    backend_args=dict(backend='atomic_local')),
     # the sampler's draws and their augmentations follow (seed, epoch): resume repeats the run
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # model-side randomness (e.g. dropout) as a function of (seed, epoch, rank), likewise

@@ -1,3 +1,4 @@
+from .atomic_local_backend import AtomicLocalBackend
 from .checkpoint import (CheckpointError, allow_mmengine_checkpoint_types, load_state_dict_strictly,
                          read_checkpoint)
 from .config_check import ConfigKeyError, check_config
@@ -8,5 +9,6 @@ from .validation_switches import configure_validation
 __all__ = [
     'register_all_modules', 'allow_mmengine_checkpoint_types', 'CheckpointError', 'read_checkpoint',
     'load_state_dict_strictly', 'check_config', 'ConfigKeyError',
-    'init_cpu_distributed', 'cpu_ddp_wrapper_cfg', 'destroy_distributed', 'configure_validation'
+    'init_cpu_distributed', 'cpu_ddp_wrapper_cfg', 'destroy_distributed', 'configure_validation',
+    'AtomicLocalBackend'
 ]
