@@ -149,6 +149,14 @@ def logged_scalars(work_dir, metric_prefix='sysu/'):
     return losses, metrics
 
 
+def monitored_scalars(work_dir):
+    """Losses by step and the test-split metrics that ``monitor_test_split=True`` logged, under
+    the keys ``tools/test.py`` gives them (``sysu/...``)."""
+    from vireid_toolbox.utils.validation_switches import MONITOR_PREFIX
+    losses, metrics = logged_scalars(work_dir, metric_prefix=f'{MONITOR_PREFIX}/sysu/')
+    return losses, {key[len(MONITOR_PREFIX) + 1:]: value for key, value in metrics.items()}
+
+
 def run_tool_in_process(script, *args, cwd):
     """Run ``python <script> <args>`` from ``cwd`` inside the test process (no interpreter
     start-up); return ``(exit status, stdout, stderr)``. An exception the tool lets escape

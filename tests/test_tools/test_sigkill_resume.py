@@ -6,7 +6,6 @@ The kills come from ``sigkill_hook.py`` (a test plugin loaded by ``custom_import
 the environment variable ``SIGKILL_AT``, so the killed and the resumed runs are the same command.
 """
 import glob
-import json
 import os
 import os.path as osp
 import re
@@ -15,8 +14,9 @@ import signal
 import pytest
 import torch
 
-from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, logged_scalars,
-                      make_workspace, run_tool, tool_env, write_config)
+from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, make_workspace,
+                      monitored_scalars, run_tool, tool_env, write_config)
+from vireid_toolbox.evaluation.metrics_file import metric_values
 
 CONFIGS = {
     'hctri': 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
@@ -31,7 +31,8 @@ SHORT_RUN = """
 train_dataloader = dict(batch_size=8, sampler=dict(batch_size=8, num_ids=2, num_instances=2))
 """ + IN_PROCESS_EVALUATION + """
 train_cfg = dict(max_epochs=2, val_interval=100)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(save_best=None),
+monitor_test_split = True  # the test split evaluated after the last epoch, as tools/test.py does
+default_hooks = dict(logger=dict(interval=1),
                      sigkill=dict(type='SigkillHook'))
 custom_imports = dict(imports=['sigkill_hook'], allow_failed_imports=False)
 """
@@ -58,8 +59,7 @@ def tools_test_metrics(config, checkpoint):
     out = checkpoint + '.metrics.json'
     run_tool(TEST, config, checkpoint, '--out', out, env=plugin_env(), timeout=300,
              cwd=osp.dirname(config))
-    with open(out) as f:
-        return {k: v for k, v in json.load(f).items() if k.startswith('sysu/')}
+    return metric_values(out)
 
 
 def assert_same_tensors(expected, actual, what):
@@ -132,6 +132,6 @@ def test_sigkill_and_resume_reproduce_the_uninterrupted_run(method, workers, kil
     assert re.search(epoch_line(1), logs[0]) and re.search(epoch_line(2), logs[-1])
 
     # the uninterrupted run validated after epoch 2 on the test set and metric of tools/test.py
-    _, expected_metrics = logged_scalars(straight)
+    _, expected_metrics = monitored_scalars(straight)
     assert expected_metrics and tools_test_metrics(
         config, osp.join(work_dir, 'epoch_2.pth')) == expected_metrics

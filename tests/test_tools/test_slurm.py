@@ -13,10 +13,9 @@ import sys
 import pytest
 import torch
 
-from conftest import (REPO, checkpoint_state_dict, free_port, logged_scalars, make_workspace,
+from conftest import (REPO, checkpoint_state_dict, free_port, make_workspace, monitored_scalars,
                       tool_env, write_config)
 from vireid_toolbox.evaluation.metrics_file import metric_values
-from vireid_toolbox.utils.validation_switches import MONITOR_PREFIX
 
 SETUP = osp.join(REPO, 'tests/slurm/setup_slurm.sh')
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
@@ -69,12 +68,6 @@ def launch(script, *args, cwd, **extra_env):
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, f'{script} exited {proc.returncode}\n{log[-6000:]}'
     return log
-
-
-def monitored_scalars(work_dir):
-    """Losses by step and the monitored test-split metrics, under the test keys (``sysu/...``)."""
-    losses, metrics = logged_scalars(work_dir, metric_prefix=f'{MONITOR_PREFIX}/sysu/')
-    return losses, {key[len(MONITOR_PREFIX) + 1:]: value for key, value in metrics.items()}
 
 
 def test_slurm_train_matches_torchrun(slurm_cluster, tmp_path, tiny_sysu_root):
