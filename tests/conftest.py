@@ -87,6 +87,21 @@ def run_tool(*args, check=True, timeout=900, cwd=None, cuda=False, env=None):
     return proc
 
 
+def run_dist_tool(tool, nproc, *args, cwd, timeout=300, cuda=False, env=None):
+    """Run ``tools/<tool>`` (train.py, test.py) in ``nproc`` processes (gloo on the CPU, GPUs
+    visible only with ``cuda``) with ``tools/dist_launch.sh``, rendezvous on a free port of
+    127.0.0.1; return the CompletedProcess."""
+    full_env = dict(tool_env(cuda), PYTHON=sys.executable, PORT=str(free_port()),
+                    MASTER_ADDR='127.0.0.1', **(env or {}))
+    command = ['bash', osp.join(REPO, 'tools', 'dist_launch.sh'), str(nproc), tool, *args]
+    proc = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f'{" ".join(command)} exited {proc.returncode}\n'
+                             f'--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}')
+    return proc
+
+
 @pytest.fixture(scope='session')
 def tiny_sysu_root(tmp_path_factory):
     """A very small SYSU-layout set (4 train ids, 1 image per camera) for runs of the tools

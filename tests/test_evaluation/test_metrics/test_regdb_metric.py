@@ -96,3 +96,12 @@ def test_report_names_the_trained_split():
     assert entry['split'] == 'test (trial 7)' and entry['direction'] == 'visible-to-thermal'
     assert (entry['gallery_draw'], entry['num_trials'], entry['rerank'], entry['flip_tta']) == \
         ('none (all)', 1, False, False)
+
+
+def test_an_image_collected_twice_is_refused():
+    """A padded duplicate of a distributed sampler would be one more gallery item of RegDB."""
+    samples = packed_samples()
+    metric = METRICS.build(dict(type='RegDBMetric'))
+    metric.process(None, samples + samples[-1:])
+    with pytest.raises(ValueError, match='Thermal/4/3.bmp more than once'):
+        metric.evaluate(len(samples) + 1)

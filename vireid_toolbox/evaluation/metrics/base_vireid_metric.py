@@ -61,13 +61,19 @@ class CollectedFeatures:
         dims = {r['feature'].shape for r in results}
         if len(dims) > 1:
             raise ValueError(f'pred_feature shapes differ between samples: {sorted(dims)}')
+        paths = [_norm_path(r['img_path']) for r in results]
+        if len(set(paths)) < len(paths):
+            seen = set()
+            twice = next(path for path in paths if path in seen or seen.add(path))
+            raise ValueError(f'the metric received {twice} more than once (a padded duplicate of '
+                             'a distributed sampler?): every test image must be evaluated once')
         feats = torch.from_numpy(np.stack([r['feature'] for r in results]))
         return cls(
             feats=F.normalize(feats.float(), dim=1),
             pids=np.array([r['pid'] for r in results], dtype=np.int64),
             cams=np.array([r['camera'] for r in results], dtype=np.int64),
             modalities=np.array([r['modality'] for r in results], dtype=np.int64),
-            paths=[_norm_path(r['img_path']) for r in results],
+            paths=paths,
             tta=results[0]['tta'])
 
     def indices_of(self, items: Sequence[Item], role: str, source: str) -> np.ndarray:
