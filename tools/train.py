@@ -9,9 +9,10 @@ from mmengine.runner import EpochBasedTrainLoop, Runner
 from vireid_toolbox.models.reid import NonFiniteLossError
 from vireid_toolbox.utils import destroy_distributed
 from vireid_toolbox.utils.data_check import check_datasets
-from vireid_toolbox.utils.tool_utils import (UserInputError, add_common_arguments, load_config,
-                                             one_line_errors, require_file, set_launcher,
-                                             set_work_dir)
+from vireid_toolbox.utils.tool_utils import (UserInputError, add_common_arguments, check_sync_bn,
+                                             launched_world_size, load_config, one_line_errors,
+                                             require_file, set_launcher, set_work_dir,
+                                             split_global_batch)
 
 
 def parse_args():
@@ -71,6 +72,8 @@ def main():
             apply_amp(cfg)
         if args.resume is not None:
             apply_resume(cfg, args.resume)
+        check_sync_bn(cfg, args.launcher)
+        split_global_batch(cfg, launched_world_size(args.launcher))
         check_datasets(cfg, read_data_sets(cfg))
         created_group = set_launcher(cfg, args.launcher)
     try:

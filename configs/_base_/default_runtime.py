@@ -43,3 +43,9 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, deterministic=False)
+# train_dataloader.batch_size (and the sampler's num_ids) is per process: `dist_train.sh CONFIG 2`
+# of a 1xb96 config steps on 2 x 96 images. True makes it the batch of the whole job, divided over
+# the processes by tools/train.py (an error when it does not divide); the exact 1-process
+# counterpart of N processes is optim_wrapper.accumulative_counts=N. See
+# docs/en/advanced_guides/distributed.md, also for sync_bn = 'torch' (CUDA only).
+batch_size_is_global = False

@@ -1,11 +1,13 @@
 """What tools/train.py, tools/test.py and the demo share: config loading,
 launcher set-up and one-line errors for mistakes in the user's input."""
 import argparse
+import os
 import os.path as osp
 import sys
 from contextlib import contextmanager
 from typing import Optional
 
+import torch
 import torch.nn as nn
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
@@ -68,6 +70,55 @@ def set_launcher(cfg: Config, launcher: str) -> bool:
     if created:
         cfg.model_wrapper_cfg = cpu_ddp_wrapper_cfg(cfg.get('model_wrapper_cfg'))
     return created
+
+
+def launched_world_size(launcher: str) -> int:
+    """The number of processes of the job, as the launcher announces it before the Runner
+    starts (torchrun's ``WORLD_SIZE``, Slurm's ``SLURM_NTASKS``)."""
+    if launcher == 'none':
+        return 1
+    name = 'SLURM_NTASKS' if launcher == 'slurm' else 'WORLD_SIZE'
+    return int(os.environ.get(name, 1))
+
+
+def check_sync_bn(cfg: Config, launcher: str) -> None:
+    """Refuse ``sync_bn`` (mmengine's option: BatchNorm statistics over all processes) for
+    multi-process training without CUDA: torch's SyncBatchNorm has no CPU kernels and would fail
+    in the first forward pass."""
+    if cfg.get('sync_bn') and launcher != 'none' and not torch.cuda.is_available():
+        raise UserInputError(f'sync_bn={cfg.sync_bn!r} needs CUDA devices (torch\'s SyncBatchNorm '
+                             'has no CPU kernels); remove sync_bn to train on the CPU with '
+                             'per-process BatchNorm')
+
+
+def split_global_batch(cfg: Config, world_size: int) -> None:
+    """With ``batch_size_is_global=True``, share the train batch out over ``world_size`` processes.
+
+    ``train_dataloader.batch_size`` is per process (mmengine's convention); the flag makes it the
+    batch of the whole job, so a config keeps the paper's batch on any number of processes: each
+    process loads ``batch_size / world_size`` images, and a P x K identity sampler draws
+    ``num_ids / world_size`` identities with all K images per modality each.
+
+    Raises:
+        UserInputError: The batch (or the identities per batch) does not divide evenly.
+    """
+    if not cfg.get('batch_size_is_global', False) or world_size == 1:
+        return
+    loader = cfg.train_dataloader
+    splits = [('train_dataloader.batch_size', loader, 'batch_size')]
+    sampler = loader.get('sampler') or {}
+    if 'num_ids' in sampler:
+        splits += [('train_dataloader.sampler.num_ids', sampler, 'num_ids'),
+                   ('train_dataloader.sampler.batch_size', sampler, 'batch_size')]
+    for key, holder, name in splits:
+        if holder.get(name) is not None and holder[name] % world_size:
+            raise UserInputError(
+                f'batch_size_is_global=True: {key}={holder[name]} does not divide evenly over '
+                f'{world_size} processes; change the number of processes, the batch, or set '
+                'batch_size_is_global=False (the batch is then per process)')
+    for _, holder, name in splits:
+        if holder.get(name) is not None:
+            holder[name] //= world_size
 
 
 def require_file(path: str, what: str) -> str:

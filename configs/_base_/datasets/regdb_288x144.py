@@ -19,7 +19,8 @@ test_pipeline = [
     dict(type='PackReIDInputs'),
 ]
 
-# HcTri's RegDB batch: 8 ids x 4 images per modality (SPEC)
+# HcTri's RegDB batch: 8 ids x 4 images per modality (SPEC), per process; the paper's batch on N
+# processes: batch_size_is_global = True (default_runtime.py)
 train_dataloader = dict(
     batch_size=64,
     num_workers=4,

@@ -26,7 +26,7 @@ test_pipeline = [
     dict(type='PackReIDInputs'),
 ]
 
-# 4 ids x 2 images x 2 modalities = 16 images per batch (small, for 2 CPU cores)
+# 4 ids x 2 images x 2 modalities = 16 images per batch and process (small, for 2 CPU cores)
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,

@@ -20,7 +20,8 @@ test_pipeline = [
 ]
 
 # P ids x K images per modality: HcTri's 6 x 8 (SPEC). A method config that changes num_ids or
-# num_instances sets batch_size = 2 * num_ids * num_instances here and in the sampler.
+# num_instances sets batch_size = 2 * num_ids * num_instances here and in the sampler. The batch is
+# per process; the paper's batch on N processes: batch_size_is_global = True (default_runtime.py).
 train_dataloader = dict(
     batch_size=96,
     num_workers=4,

@@ -25,7 +25,8 @@ test_pipeline = [
     dict(type='PackReIDInputs'),
 ]
 
-# PDFENet's batch: 8 ids x 4 images x 2 modalities = 64 (§4.2)
+# PDFENet's batch: 8 ids x 4 images x 2 modalities = 64 (§4.2), per process; the paper's batch
+# on N processes: batch_size_is_global = True (default_runtime.py)
 train_dataloader = dict(
     batch_size=64,
     num_workers=4,
