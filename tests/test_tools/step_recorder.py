@@ -1,11 +1,13 @@
 """A hook for the distributed-equivalence tests (imported by their configs' ``custom_imports``).
 
-It saves every process's model state after every optimizer step. In a 1-process run with
+It records every process's model state after every optimizer step, as a digest of each tensor's
+bytes (the tests compare bit for bit; digests keep the records small). In a 1-process run with
 ``accumulative_counts=N`` it can also stand in for the N processes' BatchNorm running
 statistics: those are buffers each process updates with its own batches only (they never take
 part in the loss), so the run keeps N sets of them, micro-batch ``i`` updating set ``i % N``,
 and averages the sets at each epoch end as ``SyncBuffersHook`` averages the processes'.
 """
+import hashlib
 import json
 import os
 import os.path as osp
@@ -23,6 +25,17 @@ def bare_model(runner):
     return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
 
+def digest(tensor):
+    """dtype, shape and SHA-256 of the bytes: equal digests mean bit-identical tensors."""
+    array = tensor.detach().cpu().contiguous().numpy()
+    return f'{array.dtype}{list(array.shape)}:{hashlib.sha256(array.tobytes()).hexdigest()}'
+
+
+def write_state(state, path):
+    with open(path, 'w') as f:
+        json.dump({key: digest(value) for key, value in state.items()}, f)
+
+
 def batchnorm_buffers(model):
     """``{name: tensor}`` of the running statistics of every BatchNorm layer."""
     return {f'{prefix}.{name}': buffer
@@ -32,7 +45,8 @@ def batchnorm_buffers(model):
 
 @HOOKS.register_module()
 class StepRecorderHook(Hook):
-    """Save ``<out_dir>/step<s>_rank<r>.pth`` (the state dict) after optimizer step ``s``, and
+    """Write ``<out_dir>/step<s>_rank<r>.json`` (:func:`digest` of every tensor of the state dict)
+    after optimizer step ``s``, and
     ``<out_dir>/batches_rank<r>.json``: per iteration, the ``[img_path, gt_label, modality]`` of
     every sample of the batch.
 
@@ -74,13 +88,13 @@ class StepRecorderHook(Hook):
             return
         self.steps += 1
         os.makedirs(self.out_dir, exist_ok=True)
-        state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        state = model.state_dict()
         if self.virtual_ranks == 1:
-            torch.save(state, osp.join(self.out_dir, f'step{self.steps}_rank{get_rank()}.pth'))
+            write_state(state, osp.join(self.out_dir, f'step{self.steps}_rank{get_rank()}.json'))
             return
         for rank, buffers in enumerate(self.sets):
-            state.update({k: v.clone() for k, v in buffers.items()})
-            torch.save(state, osp.join(self.out_dir, f'step{self.steps}_rank{rank}.pth'))
+            write_state({**state, **buffers},
+                        osp.join(self.out_dir, f'step{self.steps}_rank{rank}.json'))
 
     def after_train_epoch(self, runner):
         """Write the batches; average the virtual ranks' statistics into the model, as

@@ -34,7 +34,7 @@ RANKS = (1, 5, 10, 20)
 TRAIN_ONE_EPOCH = """
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=8, num_ids=2, num_instances=2))
-train_cfg = dict(max_epochs=1, val_interval=100)
+train_cfg = dict(max_epochs=1, val_begin=100)  # no validation
 """
 EVALUATE = """
 test_dataloader = dict(
