@@ -47,5 +47,8 @@ randomness = dict(seed=0, deterministic=False)
 # of a 1xb96 config steps on 2 x 96 images. True makes it the batch of the whole job, divided over
 # the processes by tools/train.py (an error when it does not divide); the exact 1-process
 # counterpart of N processes is optim_wrapper.accumulative_counts=N. See
-# docs/en/advanced_guides/distributed.md, also for sync_bn = 'torch' (CUDA only).
+# docs/en/advanced_guides/distributed.md.
 batch_size_is_global = False
+# 'torch': BatchNorm statistics over the batches of all processes (torch.nn.SyncBatchNorm, CUDA
+# only; mmengine's Runner converts the layers). None: each process normalises its own batch.
+sync_bn = None

@@ -39,7 +39,7 @@ RUN = """
 custom_imports = dict(imports=['step_recorder'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=10, num_ids=5, num_instances=1))
-train_cfg = dict(max_epochs=2, val_begin=100)
+train_cfg = dict(max_epochs=2)
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1)]
 optim_wrapper = dict(accumulative_counts={accumulate})
 randomness = dict(seed=0, deterministic=True)

@@ -1,7 +1,7 @@
 """The numbers of tools/test.py, checked rather than range-checked.
 
 A checkpoint trained here is evaluated by ``tools/test.py --out`` on small SYSU-MM01, RegDB and
-LLCM test sets (each of an odd size). The written metrics must equal
+LLCM test sets (each of an odd size). The written numbers (means and per-trial values) must equal
 
 - metrics computed in this module from scratch: features extracted in-process, distances in
   float64, the galleries the protocol functions draw, and a plain per-query ranking with the
@@ -34,7 +34,7 @@ RANKS = (1, 5, 10, 20)
 TRAIN_ONE_EPOCH = """
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
                         sampler=dict(batch_size=8, num_ids=2, num_instances=2))
-train_cfg = dict(max_epochs=1, val_begin=100)  # no validation
+train_cfg = dict(max_epochs=1)
 """
 EVALUATE = """
 test_dataloader = dict(
@@ -107,7 +107,8 @@ def evaluation(tmp_path_factory, tiny_sysu_root):
         out = str(workspace / f'{name}.json')
         run_tool(TEST, configs[name], checkpoint, '--work-dir', work_dir, '--out', out,
                  cwd=workspace, timeout=300)
-        metrics[name] = json.load(open(out))
+        with open(out) as f:
+            metrics[name] = json.load(f)
     return dict(workspace=workspace, roots=roots, checkpoint=checkpoint, configs=configs,
                 metrics=metrics, work_dir=work_dir)
 
@@ -164,8 +165,9 @@ def plain_metrics(feats, query, gallery, ignored, deduplicate):
     return values
 
 
-def mean_over_trials(prefix, trials):
-    return {f'{prefix}/{key}': float(np.mean([t[key] for t in trials])) for key in trials[0]}
+def per_trial(prefix, trials):
+    """``{'<prefix>/<metric>': [value of each trial]}``."""
+    return {f'{prefix}/{key}': [t[key] for t in trials] for key in trials[0]}
 
 
 def sysu_expected(feats, root):
@@ -178,7 +180,7 @@ def sysu_expected(feats, root):
             trials = [plain_metrics(feats, query, sysu_gallery(root, mode, trial, shots),
                                     lambda q, g: (q[2], g[2]) == (3, 2), deduplicate=True)
                       for trial in range(10)]
-            expected.update(mean_over_trials(f'sysu/{mode}-{shot_name}', trials))
+            expected.update(per_trial(f'sysu/{mode}-{shot_name}', trials))
     return expected
 
 
@@ -190,7 +192,7 @@ def regdb_expected(feats, infos):
     for direction, (query_modality, gallery_modality) in (('v2t', (0, 1)), ('t2v', (1, 0))):
         result = plain_metrics(feats, items[query_modality], items[gallery_modality],
                                lambda q, g: False, deduplicate=False)
-        expected.update(mean_over_trials(f'regdb/{direction}', [result]))
+        expected.update(per_trial(f'regdb/{direction}', [result]))
     return expected
 
 
@@ -203,7 +205,7 @@ def llcm_expected(feats, root):
         trials = [plain_metrics(feats, query, llcm_gallery(root, gallery_modality, trial),
                                 lambda q, g: (q[1], q[2]) == (g[1], g[2]), deduplicate=True)
                   for trial in range(10)]
-        expected.update(mean_over_trials(f'llcm/{direction}', trials))
+        expected.update(per_trial(f'llcm/{direction}', trials))
     return expected
 
 
@@ -217,12 +219,13 @@ def test_written_metrics_equal_an_independent_computation(evaluation, name):
         expected = regdb_expected(feats, infos)
     else:
         expected = llcm_expected(feats, root)
-    written = evaluation['metrics'][name]
+    written = evaluation['metrics'][name]['metrics']
     assert written.keys() == expected.keys()
-    for key, value in expected.items():
-        assert written[key] == pytest.approx(value, abs=1e-6), key
+    for key, trials in expected.items():
+        assert written[key]['trials'] == pytest.approx(trials, abs=1e-6), key
+        assert written[key]['value'] == pytest.approx(np.mean(trials), abs=1e-6), key
     # the features are not degenerate: the metrics tell the trained model from chance
-    assert len({round(v, 6) for v in written.values()}) > 2
+    assert len({round(entry['value'], 6) for entry in written.values()}) > 2
 
 
 @pytest.mark.parametrize('name', list(DATASETS_UNDER_TEST))
@@ -232,4 +235,5 @@ def test_two_processes_write_exactly_the_single_process_metrics(evaluation, name
                          '--work-dir', evaluation['work_dir'], '--out', out,
                          cwd=evaluation['workspace'])
     assert 'Distributed launcher: pytorch' in proc.stdout + proc.stderr
-    assert json.load(open(out)) == evaluation['metrics'][name]
+    with open(out) as f:  # every number, its per-trial values and labels, the checkpoint
+        assert json.load(f) == evaluation['metrics'][name]
