@@ -174,8 +174,8 @@ def test_sync_bn_gives_every_process_the_statistics_of_the_whole_batch(tmp_path,
     workspace = make_workspace(tmp_path, tiny_sysu_root)
     work_dir = str(workspace / 'sync_bn')
     run_dist_tool('train.py', 2, run_config(workspace, 'hctri', 1, work_dir, 1),
-                  '--work-dir', work_dir, '--cfg-options', 'sync_bn=torch', cwd=workspace, cuda=True,
-                  env=dict(PYTHONPATH=recorder_pythonpath(), CUBLAS_WORKSPACE_CONFIG=':4096:8'))
+                  '--work-dir', work_dir, '--cfg-options', 'sync_bn=torch', cwd=workspace,
+                  cuda=True, env=dict(PYTHONPATH=recorder_pythonpath(), CUBLAS_WORKSPACE_CONFIG=':4096:8'))
     for step in range(1, STEPS + 1):
         rank0, rank1 = (load_state(work_dir, step, r)
                         for r in (0, 1))

@@ -1,4 +1,4 @@
-"""``batch_size_is_global`` and ``sync_bn`` as tools/train.py applies them before the Runner starts."""
+"""``batch_size_is_global`` and ``sync_bn``, as tools/train.py applies them before the Runner."""
 import os.path as osp
 
 import pytest
