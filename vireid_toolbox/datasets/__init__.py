@@ -4,3 +4,4 @@ from .llcm import LLCMDataset, llcm_gallery, llcm_query
 from .regdb import RegDBDataset
 from .seeded_augmentation import SeededAugmentationMixin, SeededIndex, draw_seed
 from .sysu_mm01 import SYSUMM01Dataset, sysu_gallery, sysu_image_counts, sysu_query
+from .visible_views import VisibleViewsDataset

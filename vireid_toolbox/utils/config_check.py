@@ -47,6 +47,7 @@ _TOP_LEVEL = {
 _NESTED = {
     'dataset': R.DATASETS,
     'pipeline': R.TRANSFORMS,
+    'view_pipeline': R.TRANSFORMS,  # VisibleViewsDataset's second-view pipeline
     'transforms': R.TRANSFORMS,
     'sampler': R.DATA_SAMPLERS,
     'batch_sampler': R.DATA_SAMPLERS,

@@ -136,3 +136,30 @@ def test_built_from_the_registry_with_runner_defaults():
         dict(type='CrossModalityIdentitySampler', batch_size=12, num_ids=P, num_instances=K),
         default_args=dict(dataset=dataset, seed=5))
     assert isinstance(sampler, CrossModalityIdentitySampler) and sampler.seed == 5
+
+
+def test_visible_views_follow_their_first_views(monkeypatch):
+    from mmengine.dataset import Compose
+
+    from vireid_toolbox.datasets import VisibleViewsDataset
+    monkeypatch.setattr(cross_modality_sampler, 'get_dist_info', lambda: (0, 1))
+    dataset = VisibleViewsDataset(make_dataset(COUNTS), view_pipeline=[])
+    dataset.view_pipeline = Compose([lambda results: dict(results, second=True)])
+    base = dataset.dataset
+    assert len(dataset) == len(base) + sum(n_vis for n_vis, _ in COUNTS.values())
+    sampler = CrossModalityIdentitySampler(dataset, 3 * P * K, P, K, seed=0, visible_views=2)
+    # one pass over the larger modality, as without second views
+    assert len(sampler) == math.ceil(20 / (P * K)) * 3 * P * K
+    for batch in batches_of(sampler):
+        for block in (batch[i:i + 3 * K] for i in range(0, len(batch), 3 * K)):
+            first, second, infrared = block[:K], block[K:2 * K], block[2 * K:]
+            assert all(i < len(base) for i in first + infrared)
+            assert [dataset.get_data_info(i)['source_index'] for i in second] == first
+            assert [dataset.get_data_info(i)['modality'] for i in block] == [0] * 2 * K + [1] * K
+    view = dataset[second[0]]
+    assert view['second'] and view['view'] == 1 and view['gt_label'] == base[first[0]]['gt_label']
+    with pytest.raises(ValueError, match='has no second view; wrap the data set in '
+                                         'VisibleViewsDataset'):
+        CrossModalityIdentitySampler(base, 3 * P * K, P, K, seed=0, visible_views=2)
+    with pytest.raises(ValueError, match=r'batch_size 12 != 3 \* num_ids'):
+        CrossModalityIdentitySampler(dataset, 2 * P * K, P, K, seed=0, visible_views=2)

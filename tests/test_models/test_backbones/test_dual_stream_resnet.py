@@ -146,3 +146,54 @@ def test_bad_configs_and_inputs_raise_clear_errors():
         backbone(torch.randn(2, 3, 64, 32), torch.tensor([0, 2]))
     with pytest.raises(ValueError, match='one code per sample'):
         backbone(torch.randn(2, 3, 64, 32), torch.tensor([0]))
+
+
+def test_agw_non_local_blocks_follow_the_listed_residual_blocks():
+    # AGW's placement on a ResNet-50: after blocks 2, 3 of layer2 and 3, 4, 5 of layer3
+    backbone = DualStreamResNet(depth=50, specific_stages=(0, ), shared_stages=(1, 2, 3, 4),
+                                non_local=((2, (3, 2)), (3, (3, 4, 5))))
+    assert {k: len(v) for k, v in backbone.non_local.items()} == {'stage2': 2, 'stage3': 3}
+    assert backbone.non_local['stage3'][0].g.conv.weight.shape == (1, 1024, 1, 1)
+    calls = []
+    for name, module in backbone.named_modules():
+        if name.count('.') == 2 and name.startswith(('shared.1.', 'shared.2.', 'non_local.')):
+            module.register_forward_hook(lambda m, i, o, name=name: calls.append(name))
+    backbone.eval()(torch.randn(1, 3, 64, 32), torch.tensor([0]))
+    assert calls == ['shared.1.0', 'shared.1.1', 'shared.1.2', 'non_local.stage2.0', 'shared.1.3',
+                     'non_local.stage2.1', 'shared.2.0', 'shared.2.1', 'shared.2.2', 'shared.2.3',
+                     'non_local.stage3.0', 'shared.2.4', 'non_local.stage3.1', 'shared.2.5',
+                     'non_local.stage3.2']
+
+
+def test_agw_non_local_block_equation():
+    """z = x + BN(W y), y_i = 1/N sum_j (theta_i phi_j) g_j, one embedding channel (AGW code)."""
+    torch.manual_seed(0)
+    backbone = DualStreamResNet(depth=18, non_local=((2, (1, )), ))
+    block = backbone.non_local['stage2'][0].eval()
+    with torch.no_grad():
+        block.conv_out.bn.weight.fill_(1.5)  # the zero initialisation makes it the identity
+        block.conv_out.bn.running_mean.uniform_(-1, 1)
+    x = torch.randn(2, 128, 3, 2)
+    flat = x.flatten(2)  # N x C x HW
+
+    def embed(conv_module):
+        return torch.einsum('oc,ncp->nop', conv_module.conv.weight[:, :, 0, 0],
+                            flat) + conv_module.conv.bias[None, :, None]
+    theta, phi, g = embed(block.theta), embed(block.phi), embed(block.g)  # N x 1 x HW
+    assert theta.shape == (2, 1, 6)
+    y = torch.einsum('nip,niq,niq->nip', theta, phi, g) / 6
+    w_y = torch.einsum('oi,nip->nop', block.conv_out.conv.weight[:, :, 0, 0], y)
+    bn = block.conv_out.bn
+    expected = x + ((w_y - bn.running_mean[None, :, None]) /
+                    torch.sqrt(bn.running_var[None, :, None] + bn.eps) * 1.5 +
+                    bn.bias[None, :, None]).reshape(x.shape)
+    torch.testing.assert_close(block(x), expected)
+    assert block.conv_out.conv.bias is None  # the converter folds the code's bias into the BN
+
+
+def test_bad_non_local_configs():
+    with pytest.raises(ValueError, match='non_local stage 1 must be a shared'):
+        DualStreamResNet(depth=18, non_local=((1, (0, )), ))
+    with pytest.raises(ValueError, match=r'blocks \(2,\) of stage 3 are not block indices of a '
+                                         '2-block stage'):
+        DualStreamResNet(depth=18, non_local=((3, (2, )), ))

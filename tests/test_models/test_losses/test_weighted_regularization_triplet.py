@@ -40,3 +40,35 @@ def test_wrt_gradient_is_finite():
 def test_wrt_needs_two_identities():
     with pytest.raises(ValueError, match='single identity'):
         WeightedRegularizationTriplet()(torch.randn(4, 3), torch.zeros(4, dtype=torch.long))
+
+
+def agw_code_weights(values, mask, eps):
+    """The AGW code's softmax_weights, entry by entry: exp(v - m) / (sum + eps), m = max(v*mask)."""
+    weights = []
+    for row_v, row_m in zip(values, mask):
+        m = max(v * k for v, k in zip(row_v, row_m))
+        z = sum(math.exp(v - m) * k for v, k in zip(row_v, row_m)) + eps
+        weights.append([math.exp(v - m) * k / z for v, k in zip(row_v, row_m)])
+    return weights
+
+
+@pytest.mark.parametrize('scale', [1.0, 8.0])
+def test_wrt_with_the_code_normaliser(scale):
+    # at scale 8 the negatives are far (exp(-d) ~ 1e-6): the code's eps changes the loss
+    gen = torch.Generator().manual_seed(4)
+    feats = scale * torch.randn(8, 5, generator=gen)
+    labels = [0, 0, 1, 1, 2, 2, 0, 1]
+    n = len(labels)
+    dist = [[math.dist(feats[i].tolist(), feats[j].tolist()) for j in range(n)] for i in range(n)]
+    same = [[float(labels[i] == labels[j]) for j in range(n)] for i in range(n)]
+    w_pos = agw_code_weights(dist, same, 1e-6)
+    w_neg = agw_code_weights([[-d for d in row] for row in dist],
+                             [[1 - s for s in row] for row in same], 1e-6)
+    expected = sum(
+        math.log(1 + math.exp(sum(w * d for w, d in zip(w_pos[i], dist[i])) -
+                              sum(w * d for w, d in zip(w_neg[i], dist[i]))))
+        for i in range(n)) / n
+    loss = WeightedRegularizationTriplet(eps=1e-6)(feats, torch.tensor(labels)).item()
+    assert math.isclose(loss, expected, rel_tol=1e-5)
+    exact = WeightedRegularizationTriplet()(feats, torch.tensor(labels)).item()
+    assert (abs(exact - expected) > 1e-3) == (scale > 1)

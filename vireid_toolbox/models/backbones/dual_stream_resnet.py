@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torchvision
+from mmcv.cnn import NonLocal2d
 from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader
 
@@ -52,6 +53,25 @@ def _stage_state_dict(state_dict: Dict[str, torch.Tensor],
     return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
+def agw_non_local(channels: int) -> NonLocal2d:
+    """The non-local block of the AGW code: dot product over ``h * w``, a 1-channel embedding.
+
+    AGW's ``Non_local(c, reduc_ratio=2)`` sets ``inter_channels = reduc_ratio //
+    reduc_ratio``, i.e. 1 (not ``c / 2``); we follow the code. Its output conv
+    is followed by a BatchNorm initialised to zero, so the block starts as the
+    identity. (The code's output conv also has a bias, which the BatchNorm
+    cancels in training; ``tools/misc/convert_reference_checkpoint.py`` folds
+    it into the running mean.)
+    """
+    return NonLocal2d(channels, reduction=channels, mode='dot_product',
+                      norm_cfg=dict(type='BN'))
+
+
+def _stage_channels(stage: nn.Module) -> int:
+    """Output channels of a ResNet stage (its last block's last BatchNorm)."""
+    return [m for m in stage.modules() if isinstance(m, nn.BatchNorm2d)][-1].num_features
+
+
 @MODELS.register_module()
 class DualStreamResNet(BaseModule):
     """ResNet split into modality-specific, shared and duplicated stages.
@@ -67,6 +87,10 @@ class DualStreamResNet(BaseModule):
     - ``duplicated_stages``: ``num_branches`` independent copies, each fed the
       same fused map (ADMPFF-Net's disentanglement part, one copy per
       granularity branch).
+
+    ``non_local`` inserts AGW's non-local blocks (:func:`agw_non_local`) after
+    given residual blocks of shared stages: AGW puts them after blocks 2, 3 of
+    layer2 and 3, 4, 5 of layer3, ``non_local=((2, (2, 3)), (3, (3, 4, 5)))``.
 
     Examples of the paper's rows: HcTri ``specific=(0, 1), shared=(2, 3, 4)``;
     ADMPFF-Net Table 4 "1–2" ``specific=(0,), shared=(1, 2),
@@ -84,6 +108,10 @@ class DualStreamResNet(BaseModule):
             (visible 0, infrared 1).
         last_stride (int): Stride of layer4; 1 doubles the output map size.
             Defaults to 1.
+        non_local (Sequence[tuple]): ``(stage, block indices)`` pairs of
+            shared stages; a non-local block follows each listed residual
+            block (``non_local.stage<k>.<i>`` is the i-th of stage k). Defaults
+            to none.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)``
             loads a torchvision ResNet state dict (``torchvision://resnet50``
             or a local path) into every copy of every stage; other init
@@ -102,6 +130,7 @@ class DualStreamResNet(BaseModule):
                  num_branches: int = 1,
                  num_modalities: int = 2,
                  last_stride: int = 1,
+                 non_local: Sequence[Tuple[int, Sequence[int]]] = (),
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if depth not in _TORCHVISION_RESNETS:
@@ -130,6 +159,36 @@ class DualStreamResNet(BaseModule):
         self.duplicated = nn.ModuleList(
             nn.Sequential(*[copy.deepcopy(template[s]) for s in self.duplicated_stages])
             for _ in range(num_branches)) if self.duplicated_stages else None
+        self.non_local_after = self._check_non_local(non_local, template)
+        self.non_local = nn.ModuleDict({
+            f'stage{stage}': nn.ModuleList(
+                agw_non_local(_stage_channels(template[stage])) for _ in blocks)
+            for stage, blocks in self.non_local_after.items()})
+
+    def _check_non_local(self, non_local, template) -> Dict[int, Tuple[int, ...]]:
+        """``{stage: sorted block indices}`` of the non-local blocks, checked."""
+        after = {}
+        for stage, blocks in non_local:
+            if stage not in self.shared_stages or stage == 0 or stage in after:
+                raise ValueError(f'DualStreamResNet: non_local stage {stage} must be a shared '
+                                 f'residual stage (one of {self.shared_stages}, not 0) listed once')
+            blocks = tuple(sorted(blocks))
+            if not blocks or blocks[0] < 0 or blocks[-1] >= len(template[stage]):
+                raise ValueError(f'DualStreamResNet: non_local blocks {blocks} of stage {stage} '
+                                 f'are not block indices of a {len(template[stage])}-block stage')
+            after[stage] = blocks
+        return after
+
+    def _run_stage(self, stage: int, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """A stage, with its non-local blocks after the listed residual blocks."""
+        if stage not in self.non_local_after:
+            return module(x)
+        blocks = iter(self.non_local[f'stage{stage}'])
+        for index, block in enumerate(module):
+            x = block(x)
+            if index in self.non_local_after[stage]:
+                x = next(blocks)(x)
+        return x
 
     def _check_stage_roles(self):
         order = self.specific_stages + self.shared_stages + self.duplicated_stages
@@ -177,7 +236,8 @@ class DualStreamResNet(BaseModule):
         if self.specific is not None:
             self._check_modalities(x, modalities)
             x = self.forward_specific(x, modalities.to(x.device))
-        x = self.shared(x)
+        for stage, module in zip(self.shared_stages, self.shared):
+            x = self._run_stage(stage, module, x)
         if self.duplicated is None:
             return (x, )
         return tuple(branch(x) for branch in self.duplicated)

@@ -4,9 +4,11 @@ from .cmce_loss import CMCELoss
 from .cross_entropy_label_smooth_loss import CrossEntropyLabelSmoothLoss
 from .hetero_center_triplet_loss import HeteroCenterTripletLoss
 from .multi_granularity_joint_loss import MultiGranularityJointLoss
+from .squared_difference_triplet_loss import SquaredDifferenceTripletLoss
 from .weighted_regularization_triplet import WeightedRegularizationTriplet
 
 __all__ = [
     'BatchHardTripletLoss', 'CrossEntropyLabelSmoothLoss', 'HeteroCenterTripletLoss',
-    'MultiGranularityJointLoss', 'CenterLoss', 'CMCELoss', 'WeightedRegularizationTriplet'
+    'MultiGranularityJointLoss', 'CenterLoss', 'CMCELoss', 'SquaredDifferenceTripletLoss',
+    'WeightedRegularizationTriplet'
 ]

@@ -1,0 +1,146 @@
+"""tools/misc/convert_reference_checkpoint.py on state dicts named as the reference codes name
+them (generated here; no reference code in the repository)."""
+import os.path as osp
+import sys
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+from mmengine.config import Config
+
+from conftest import REPO, checkpoint_state_dict, run_tool
+from vireid_toolbox.registry import MODELS
+from vireid_toolbox.utils import register_all_modules
+from vireid_toolbox.utils.config_check import drop_init_cfg
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+from convert_reference_checkpoint import ConversionError, convert_state_dict  # noqa: E402
+
+TOOL = osp.join(REPO, 'tools/misc/convert_reference_checkpoint.py')
+AGW = 'configs/agw/agw_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
+HCTRI = 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
+
+
+def randn_like_state(state, gen):
+    return {k: (torch.randn(v.shape, generator=gen) if v.dtype.is_floating_point else v.clone())
+            for k, v in state.items()}
+
+
+def resnet18_keys(prefix, gen, keep=lambda key: True):
+    """A randomly filled ResNet-18 state dict (no fc, as the codes' ResNets) under ``prefix``."""
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    return {prefix + k: v for k, v in randn_like_state(state, gen).items()
+            if not k.startswith('fc.') and keep(k)}
+
+
+def bn_keys(prefix, channels, gen):
+    return {prefix + 'weight': torch.randn(channels, generator=gen),
+            prefix + 'bias': torch.randn(channels, generator=gen),
+            prefix + 'running_mean': torch.randn(channels, generator=gen),
+            prefix + 'running_var': torch.rand(channels, generator=gen) + 0.5,
+            prefix + 'num_batches_tracked': torch.tensor(7)}
+
+
+def agw_reference_state(num_classes=80):
+    """What the AGW code's embed_net(no_local='on') with a ResNet-18 would save."""
+    gen = torch.Generator().manual_seed(0)
+    state = {**resnet18_keys('visible_module.visible.', gen),
+             **resnet18_keys('thermal_module.thermal.', gen),
+             **resnet18_keys('base_resnet.base.', gen)}
+    for stage, channels in ((2, 128), (3, 256)):
+        prefix = f'NL_{stage}.0.'
+        for name in ('g.0', 'theta', 'phi'):
+            state[f'{prefix}{name}.weight'] = torch.randn(1, channels, 1, 1, generator=gen)
+            state[f'{prefix}{name}.bias'] = torch.randn(1, generator=gen)
+        state[prefix + 'W.0.weight'] = torch.randn(channels, 1, 1, 1, generator=gen)
+        state[prefix + 'W.0.bias'] = torch.randn(channels, generator=gen)
+        state.update(bn_keys(prefix + 'W.1.', channels, gen))
+    state.update(bn_keys('bottleneck.', 512, gen))
+    state['classifier.weight'] = torch.randn(num_classes, 512, generator=gen)
+    return state
+
+
+def hctri_reference_state(num_classes=80):
+    """What the HcTri code's embed_net(share_net=2, pcb='on') with a ResNet-18 would save."""
+    gen = torch.Generator().manual_seed(1)
+    stem = lambda key: key.startswith(('conv1', 'bn1', 'layer1'))  # noqa: E731
+    state = {**resnet18_keys('visible_module.visible.', gen, stem),
+             **resnet18_keys('thermal_module.thermal.', gen, stem),
+             **resnet18_keys('base_resnet.base.', gen, lambda key: not stem(key))}
+    for i in range(6):
+        state[f'local_conv_list.{i}.0.weight'] = torch.randn(256, 512, 1, 1, generator=gen)
+        state[f'local_conv_list.{i}.0.bias'] = torch.randn(256, generator=gen)
+        state.update(bn_keys(f'local_conv_list.{i}.1.', 256, gen))
+        state[f'fc_list.{i}.weight'] = torch.randn(num_classes, 256, generator=gen)
+        state[f'fc_list.{i}.bias'] = torch.randn(num_classes, generator=gen)
+    return state
+
+
+def build(config):
+    register_all_modules()
+    model_cfg = Config.fromfile(osp.join(REPO, config)).model.to_dict()
+    drop_init_cfg(model_cfg)
+    return MODELS.build(model_cfg)
+
+
+def test_agw_checkpoint_converts_through_the_tool(tmp_path):
+    reference = agw_reference_state()
+    src, dst = tmp_path / 'agw_best.t', tmp_path / 'converted.pth'
+    torch.save({'net': reference, 'epoch': 40, 'mAP': 0.5}, src)  # the AGW code's layout
+    run_tool(TOOL, 'agw', str(src), str(dst), timeout=120)
+    model = build(AGW)
+    model.load_state_dict(checkpoint_state_dict(str(dst)), strict=True)
+    state = model.state_dict()
+    pairs = {'visible_module.visible.conv1.weight': 'backbone.specific.0.0.conv1.weight',
+             'thermal_module.thermal.bn1.running_var': 'backbone.specific.1.0.bn1.running_var',
+             'base_resnet.base.layer1.0.conv1.weight': 'backbone.shared.0.0.conv1.weight',
+             'base_resnet.base.layer4.1.bn2.bias': 'backbone.shared.3.1.bn2.bias',
+             'NL_3.0.theta.weight': 'backbone.non_local.stage3.0.theta.conv.weight',
+             'bottleneck.weight': 'head.bnneck.weight',
+             'classifier.weight': 'head.classifier.weight'}
+    for ref_key, our_key in pairs.items():
+        assert torch.equal(state[our_key], reference[ref_key]), our_key
+
+    # the reference's non-local block, BN(W y + b) + x in eval mode, equals the converted one
+    block = model.backbone.non_local['stage2'][0].eval()
+    x = torch.randn(2, 128, 3, 2)
+    r = {k[len('NL_2.0.'):]: v for k, v in reference.items() if k.startswith('NL_2.0.')}
+    theta, phi, g = (F.conv2d(x, r[f'{n}.weight'], r[f'{n}.bias']).flatten(2)
+                     for n in ('theta', 'phi', 'g.0'))
+    y = (theta.transpose(1, 2) @ phi / 6 @ g.transpose(1, 2)).transpose(1, 2).reshape(2, 1, 3, 2)
+    w_y = F.conv2d(y, r['W.0.weight'], r['W.0.bias'])
+    expected = x + F.batch_norm(w_y, r['W.1.running_mean'], r['W.1.running_var'],
+                                r['W.1.weight'], r['W.1.bias'])
+    torch.testing.assert_close(block(x), expected)
+
+
+def test_hctri_checkpoint_converts():
+    reference = hctri_reference_state()
+    model = build(HCTRI)
+    model.load_state_dict(convert_state_dict(reference, 'hctri'), strict=True)
+    state = model.state_dict()
+    pairs = {'visible_module.visible.layer1.1.conv2.weight': 'backbone.specific.0.1.1.conv2.weight',
+             'thermal_module.thermal.conv1.weight': 'backbone.specific.1.0.conv1.weight',
+             'base_resnet.base.layer2.0.downsample.0.weight':
+             'backbone.shared.0.0.downsample.0.weight',
+             'local_conv_list.5.1.running_mean': 'neck.reductions.5.1.running_mean',
+             'fc_list.3.bias': 'head.classifiers.3.bias'}
+    for ref_key, our_key in pairs.items():
+        assert torch.equal(state[our_key], reference[ref_key]), our_key
+
+
+def test_unknown_keys_and_methods_are_named(tmp_path):
+    reference = dict(hctri_reference_state(), **{'extra_head.weight': torch.zeros(1)})
+    with pytest.raises(ConversionError, match="'extra_head.weight' matches no rule"):
+        convert_state_dict(reference, 'hctri')
+    with pytest.raises(ConversionError, match="unknown method 'pcb'"):
+        convert_state_dict(reference, 'pcb')
+    src = tmp_path / 'bad.pth'
+    torch.save({'net': {'extra_head.weight': torch.zeros(1)}}, src)
+    proc = run_tool(TOOL, 'agw', str(src), str(tmp_path / 'out.pth'), check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "convert_reference_checkpoint.py: error: agw: reference key 'extra_head.weight' matches "
+        'no rule of the agw mapping (is it a checkpoint of mangye16/Cross-Modal-Re-ID-baseline, '
+        'embed_net of model.py and ICCV21_CAJ/model.py (no_local=on, gm_pool=on)?)')
