@@ -113,7 +113,7 @@ MAPPINGS: Dict[str, KeyMapping] = {'agw': AGW, 'caj': AGW, 'hctri': HCTRI}
 
 
 def reference_state_dict(checkpoint: dict, source: str) -> StateDict:
-    """The state dict inside a reference checkpoint (``net``, ``state_dict``, ``model`` or itself)."""
+    """The state dict of a reference checkpoint: its ``net``/``state_dict``/``model`` or itself."""
     if not isinstance(checkpoint, dict):
         raise ConversionError(f'{source} holds a {type(checkpoint).__name__}, not a state dict')
     for key in ('net', 'state_dict', 'model'):

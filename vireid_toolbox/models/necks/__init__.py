@@ -4,4 +4,6 @@ from .lie import LIE
 from .mpff import MPFF, MultiGranularityFeatures
 from .part_pooling import PartPoolingNeck
 
-__all__ = ['GlobalPoolingNeck', 'LIE', 'MPFF', 'MultiGranularityFeatures', 'PartPoolingNeck', 'ADMG']
+__all__ = [
+    'GlobalPoolingNeck', 'LIE', 'MPFF', 'MultiGranularityFeatures', 'PartPoolingNeck', 'ADMG'
+]
