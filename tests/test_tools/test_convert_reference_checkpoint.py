@@ -15,6 +15,7 @@ from vireid_toolbox.utils import register_all_modules
 from vireid_toolbox.utils.config_check import drop_init_cfg
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+import convert_reference_checkpoint  # noqa: E402
 from convert_reference_checkpoint import ConversionError, convert_state_dict  # noqa: E402
 
 TOOL = osp.join(REPO, 'tools/misc/convert_reference_checkpoint.py')
@@ -130,7 +131,7 @@ def test_hctri_checkpoint_converts():
         assert torch.equal(state[our_key], reference[ref_key]), our_key
 
 
-def test_unknown_keys_and_methods_are_named(tmp_path):
+def test_unknown_keys_and_methods_are_named(tmp_path, monkeypatch, capsys):
     reference = dict(hctri_reference_state(), **{'extra_head.weight': torch.zeros(1)})
     with pytest.raises(ConversionError, match="'extra_head.weight' matches no rule"):
         convert_state_dict(reference, 'hctri')
@@ -138,9 +139,11 @@ def test_unknown_keys_and_methods_are_named(tmp_path):
         convert_state_dict(reference, 'pcb')
     src = tmp_path / 'bad.pth'
     torch.save({'net': {'extra_head.weight': torch.zeros(1)}}, src)
-    proc = run_tool(TOOL, 'agw', str(src), str(tmp_path / 'out.pth'), check=False, timeout=120)
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == (
+    monkeypatch.setattr(sys, 'argv', [TOOL, 'agw', str(src), str(tmp_path / 'out.pth')])
+    with pytest.raises(SystemExit) as exit_info:
+        convert_reference_checkpoint.main()
+    assert exit_info.value.code == 2 and not (tmp_path / 'out.pth').exists()
+    assert capsys.readouterr().err.strip().splitlines() == [(
         "convert_reference_checkpoint.py: error: agw: reference key 'extra_head.weight' matches "
         'no rule of the agw mapping (is it a checkpoint of mangye16/Cross-Modal-Re-ID-baseline, '
-        'embed_net of model.py and ICCV21_CAJ/model.py (no_local=on, gm_pool=on)?)')
+        'embed_net of model.py and ICCV21_CAJ/model.py (no_local=on, gm_pool=on)?)')]
