@@ -75,7 +75,12 @@ def test_resnet50_reaches_every_stage_copy(args, configs, torchvision_checkpoint
             for key, value in module.state_dict().items():
                 assert torch.equal(value, source[STAGE_PREFIXES[stage] + key]), (configs, key)
             covered += sum(p.numel() for p in module.parameters())
-    assert covered == sum(p.numel() for p in backbone.parameters())  # nothing left random
+    # nothing left random but AGW's non-local blocks, which ImageNet has not: they start as the
+    # identity (output BatchNorm at zero), as in the AGW code
+    non_local = [block for blocks in backbone.non_local.values() for block in blocks]
+    assert all(block.conv_out.bn.weight.abs().max() == 0 for block in non_local)
+    covered += sum(p.numel() for block in non_local for p in block.parameters())
+    assert covered == sum(p.numel() for p in backbone.parameters())
 
 
 def test_backbone_refuses_a_checkpoint_of_another_depth(torchvision_checkpoints):

@@ -35,9 +35,20 @@ def check_datasets(cfg: Config, loaders: Sequence[str]) -> None:
         try:
             with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'vireid_toolbox')):
                 dataset = DATASETS.build(copy.deepcopy(dataset_cfg))
-            for transform in getattr(dataset.pipeline, 'transforms', []):
-                check = getattr(transform, 'check_data_list', None)
-                if callable(check):
-                    check(dataset)
+            for owner, pipeline in _pipelines(dataset):
+                for transform in getattr(pipeline, 'transforms', []):
+                    check = getattr(transform, 'check_data_list', None)
+                    if callable(check):
+                        check(owner)
         except DATA_ERRORS as error:
             raise UserInputError(f'{loader}.dataset: {error}') from None
+
+
+def _pipelines(dataset) -> list:
+    """``(data set, pipeline)`` pairs to check: a data set's ``pipeline``, and for a wrapper
+    (``VisibleViewsDataset``) its second-view ``view_pipeline`` and its wrapped set's."""
+    pairs = _pipelines(dataset.dataset) if hasattr(dataset, 'dataset') else []
+    for name in ('pipeline', 'view_pipeline'):
+        if hasattr(dataset, name):
+            pairs.append((dataset, getattr(dataset, name)))
+    return pairs
