@@ -3,6 +3,7 @@ them (generated here; no reference code in the repository)."""
 import os.path as osp
 import sys
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -88,7 +89,9 @@ def build(config):
 def test_agw_checkpoint_converts_through_the_tool(tmp_path):
     reference = agw_reference_state()
     src, dst = tmp_path / 'agw_best.t', tmp_path / 'converted.pth'
-    torch.save({'net': reference, 'epoch': 40, 'mAP': 0.5}, src)  # the AGW code's layout
+    # the AGW code's layout: the state dict under 'net', numpy scores beside it
+    torch.save({'net': reference, 'cmc': np.linspace(0.4, 1.0, 20), 'mAP': np.float64(0.45),
+                'mINP': np.float64(0.3), 'epoch': 40}, src)
     run_tool(TOOL, 'agw', str(src), str(dst), timeout=120)
     model = build(AGW)
     model.load_state_dict(checkpoint_state_dict(str(dst)), strict=True)
