@@ -6,6 +6,4 @@ _base_ = [
 ]
 
 model = dict(head=dict(num_classes=713))
-# the AGW code's batch: 8 ids x 4 images per modality
-train_dataloader = dict(
-    batch_size=64, sampler=dict(batch_size=64, num_ids=8, num_instances=4))
+train_dataloader = dict(batch_size=64, sampler=dict(batch_size=64, num_ids=8, num_instances=4))
