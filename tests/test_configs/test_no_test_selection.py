@@ -10,7 +10,8 @@ from conftest import REPO
 from vireid_toolbox.registry import DATASETS, METRICS
 from vireid_toolbox.utils import configure_validation, register_all_modules
 from vireid_toolbox.utils.tool_utils import UserInputError, load_config
-from vireid_toolbox.utils.validation_switches import MONITOR_PREFIX, VAL_KEYS, VAL_PREFIX
+from vireid_toolbox.utils.validation_switches import (MONITOR_PREFIX, VAL_KEYS, VAL_PREFIX,
+                                                     inner_train_set)
 
 CONFIGS = sorted(p for p in glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
                  if '_base_' not in p)
@@ -45,7 +46,7 @@ def test_model_selection_validates_on_held_out_training_ids(shipped):
     cfg = copy.deepcopy(shipped)
     cfg.model_selection = True
     configure_validation(cfg)
-    assert cfg.train_dataloader.dataset.hold_out_val is True
+    assert inner_train_set(cfg).hold_out_val is True  # inside a wrapper such as CAJ's views
     assert cfg.val_dataloader.dataset.split == 'val'
     assert cfg.default_hooks.checkpoint.save_best == 'auto'
     for metric in cfg.val_evaluator:
@@ -63,7 +64,7 @@ def test_test_monitor_is_labelled_and_selects_nothing(shipped):
     configure_validation(cfg)
     assert cfg.val_dataloader == cfg.test_dataloader
     assert cfg.default_hooks.checkpoint.save_best is None
-    assert 'hold_out_val' not in cfg.train_dataloader.dataset
+    assert 'hold_out_val' not in inner_train_set(cfg)
     for metric, test_metric in zip(cfg.val_evaluator, _metrics(cfg.test_evaluator)):
         own = METRICS.get(test_metric.type).default_prefix
         assert metric.prefix == f'{MONITOR_PREFIX}/{own}'

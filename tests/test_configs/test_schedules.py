@@ -23,7 +23,7 @@ CONFIGS = sorted(p for p in glob(osp.join(REPO, 'configs', '*', '*.py'))
 
 
 def admpff_eq11(epoch):
-    """ADMPFF-Net eq. 11, also the HcTri code's schedule."""
+    """ADMPFF-Net eq. 11, also the HcTri, AGW and CAJ codes' schedule."""
     if epoch < 10:
         return 0.1 * (epoch + 1) / 10
     return 0.1 if epoch < 20 else 0.01 if epoch < 50 else 0.001
@@ -38,8 +38,8 @@ def expected_recipe(name):
     """(lr equation, backbone lr multiplier, nesterov) of the recipe a config names."""
     if name.startswith('pdfenet'):
         return pdfenet_lr, 1.0, False
-    if name.startswith('hctri') or 'basecode-optim' in name:  # the HcTri reference code's optimizer
-        return admpff_eq11, 0.1, True
+    if name.startswith(('hctri', 'agw', 'caj')) or 'basecode-optim' in name:
+        return admpff_eq11, 0.1, True  # the HcTri / AGW / CAJ reference code's optimizer
     return admpff_eq11, 1.0, False  # ADMPFF-Net as printed
 
 

@@ -54,10 +54,18 @@ def _val_metric(metric: dict) -> dict:
     return metric
 
 
+def inner_train_set(cfg: Config) -> ConfigDict:
+    """The training data set's config, inside any wrapper (e.g. ``VisibleViewsDataset``)."""
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    return dataset
+
+
 def _val_loader(cfg: Config) -> ConfigDict:
     """The test loader on the validation split of the same data, with the training set's fraction."""
     loader = copy.deepcopy(cfg.test_dataloader)
-    train_set = cfg.train_dataloader.dataset
+    train_set = inner_train_set(cfg)
     loader.dataset.split = 'val'
     if 'val_fraction' in train_set:
         loader.dataset.val_fraction = train_set.val_fraction
@@ -89,6 +97,6 @@ def configure_validation(cfg: Config) -> None:
         cfg.val_dataloader = copy.deepcopy(cfg.test_dataloader)
         cfg.val_evaluator = [_monitor_metric(metric) for metric in _metrics(evaluator)]
         return
-    cfg.train_dataloader.dataset.hold_out_val = True
+    inner_train_set(cfg).hold_out_val = True
     cfg.val_dataloader = _val_loader(cfg)
     cfg.val_evaluator = [_val_metric(metric) for metric in _metrics(evaluator)]

@@ -14,5 +14,4 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=81, val_interval=10)
-val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
