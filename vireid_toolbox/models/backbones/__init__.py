@@ -1,3 +1,4 @@
+from .deen_resnet import DEENResNet
 from .dual_stream_resnet import DualStreamResNet
 
-__all__ = ['DualStreamResNet']
+__all__ = ['DEENResNet', 'DualStreamResNet']

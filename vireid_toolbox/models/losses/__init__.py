@@ -1,4 +1,5 @@
 from .batch_hard_triplet_loss import BatchHardTripletLoss
+from .center_guided_pair_mining_loss import CenterGuidedPairMiningLoss
 from .center_loss import CenterLoss
 from .cmce_loss import CMCELoss
 from .cross_entropy_label_smooth_loss import CrossEntropyLabelSmoothLoss
@@ -10,5 +11,5 @@ from .weighted_regularization_triplet import WeightedRegularizationTriplet
 __all__ = [
     'BatchHardTripletLoss', 'CrossEntropyLabelSmoothLoss', 'HeteroCenterTripletLoss',
     'MultiGranularityJointLoss', 'CenterLoss', 'CMCELoss', 'SquaredDifferenceTripletLoss',
-    'WeightedRegularizationTriplet'
+    'WeightedRegularizationTriplet', 'CenterGuidedPairMiningLoss'
 ]
