@@ -2,11 +2,12 @@
 
 1. generate the embedded synthetic data set in the SYSU-MM01 layout, with its pose cache
    (``data/synthetic_sysu_mm01``; kept for the next run);
-2. train PDFENet and the HcTri baseline on it through ``tools/train.py``;
-3. evaluate both through ``tools/test.py`` with the full SYSU-MM01 protocol
+2. train PDFENet and the HcTri baseline on it through ``tools/train.py`` (``--methods`` picks
+   any method of the model zoo instead: each metafile collection's synthetic-set config);
+3. evaluate them through ``tools/test.py`` with the full SYSU-MM01 protocol
    (all/indoor x single/multi-shot, 10 gallery trials);
 4. draw loss and metric curves, ranked lists for a few queries and PDFENet's ADMG masks;
-5. print R1 / R10 / R20 / mAP / mINP of both methods side by side.
+5. print R1 / R10 / R20 / mAP / mINP of the methods side by side.
 
 Everything lands in ``--work-dir`` (default ``work_dirs/demo``): one sub-directory per method
 with its checkpoint, logs, ``metrics.json`` and pictures, and ``results.md`` with the table.
@@ -20,22 +21,42 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+from update_model_table import ModelIndexError, load_models  # noqa: E402
+
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
-METHODS = {
-    'PDFENet': 'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
-    'HcTri': 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py',
-}
+SYNTHETIC_CONFIG = '_synthetic-sysu-mm01-96x48.py'
+DEFAULT_METHODS = ('PDFENet', 'HcTri')  # what `make demo` runs, within its time budget
 SETTINGS = ('all-single', 'all-multi', 'indoor-single', 'indoor-multi')
 COLUMNS = ('R1', 'R10', 'R20', 'mAP', 'mINP')
 NUM_QUERIES = 6  # infrared queries drawn as ranked lists
 
 
+def demo_configs() -> dict:
+    """Method (metafile collection) -> its first model's config on the synthetic SYSU-layout set."""
+    configs = {}
+    try:
+        models = load_models(REPO)
+    except ModelIndexError as error:
+        sys.exit(f'run_demo.py: {error}')
+    for model in models:
+        config = model.get('Config', '')
+        if config.endswith(SYNTHETIC_CONFIG):
+            configs.setdefault(model['In Collection'], config)
+    return configs
+
+
+METHODS = demo_configs()
+
+
 def parse_args():
-    parser = argparse.ArgumentParser(description='Train and evaluate PDFENet and HcTri on the '
+    parser = argparse.ArgumentParser(description='Train and evaluate VI-ReID methods on the '
                                      'synthetic SYSU-MM01-layout data set')
     parser.add_argument('--work-dir', default='work_dirs/demo', help='where everything is written')
-    parser.add_argument('--methods', nargs='+', choices=sorted(METHODS), default=list(METHODS),
-                        help='methods to run (default: all)')
+    parser.add_argument('--methods', nargs='+', choices=sorted(METHODS),
+                        default=list(DEFAULT_METHODS),
+                        help=f'methods to run (default: {" ".join(DEFAULT_METHODS)}); each '
+                        'trains its model-zoo config on the synthetic set')
     parser.add_argument('--regenerate', action='store_true',
                         help='generate the synthetic data set again even if it exists')
     return parser.parse_args()
@@ -61,22 +82,23 @@ def run(args, log_file: str) -> None:
             sys.exit(f'run_demo.py: {" ".join(args[:2])} failed; see {log_file}')
 
 
-def training_ids_expected() -> int:
-    """The number of classes the demo configs' heads are built for (train + val ids)."""
+def training_ids_expected(methods) -> int:
+    """The number of classes the chosen demo configs' heads are built for (train + val ids)."""
     from mmengine.config import Config
-    counts = {Config.fromfile(osp.join(REPO, config)).model.head.num_classes
-              for config in METHODS.values()}
+    counts = {Config.fromfile(osp.join(REPO, METHODS[method])).model.head.num_classes
+              for method in methods}
     if len(counts) != 1:
         sys.exit(f'run_demo.py: the demo configs disagree on num_classes: {sorted(counts)}')
     return counts.pop()
 
 
-def ensure_data(regenerate: bool) -> None:
+def ensure_data(regenerate: bool, methods) -> None:
     """Generate the synthetic set unless a complete one for the configs' classes is there."""
     from vireid_toolbox.datasets.synthetic import make_synthetic_sysu_mm01
     root = osp.join(REPO, DATA_ROOT)
     if osp.isfile(osp.join(root, 'pose_cache', 'meta.json')) and not regenerate:
-        found, expected = len(read_ids('train') + read_ids('val')), training_ids_expected()
+        found = len(read_ids('train') + read_ids('val'))
+        expected = training_ids_expected(methods)
         if found == expected:
             print(f'   using the existing {DATA_ROOT} (--regenerate to write it again)')
             return
@@ -190,7 +212,7 @@ def main():
     os.makedirs(work_root, exist_ok=True)
     started = time.time()
     step(f'synthetic SYSU-MM01-layout data set in {DATA_ROOT}')
-    ensure_data(args.regenerate)
+    ensure_data(args.regenerate, args.methods)
     results = {}
     for method in args.methods:
         step(f'{method}: train and test ({METHODS[method]})')
