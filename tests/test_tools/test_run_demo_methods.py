@@ -25,7 +25,8 @@ def test_methods_are_the_collections_with_a_synthetic_config():
         with open(osp.join(REPO, metafile)) as f:
             collections |= {c['Name'] for c in yaml.safe_load(f)['Collections']}
     assert set(run_demo.METHODS) == collections  # every method of the zoo can run in the demo
-    assert run_demo.METHODS['DEEN'] == 'configs/deen/deen_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
+    assert run_demo.METHODS['DEEN'] == \
+        'configs/deen/deen_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
     assert run_demo.METHODS['PDFENet'] == \
         'configs/pdfenet/pdfenet_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
     assert set(run_demo.DEFAULT_METHODS) == {'PDFENet', 'HcTri'}  # `make demo` keeps its budget

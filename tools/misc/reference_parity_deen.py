@@ -84,7 +84,7 @@ def randomise_batchnorms(net: nn.Module, generator: torch.Generator) -> None:
 
 
 def reference_losses(net, ref_loss, x1, x2, label1, label2, seed):
-    """The code's ``train()`` loss terms for one batch (DEEN/train.py, lambda_1 0.8, lambda_2 0.01)."""
+    """The loss terms of the code's ``train()`` (DEEN/train.py; lambda_1 0.8, lambda_2 0.01)."""
     labs = torch.cat((label1, label2, label1, label2), 0)
     labels = torch.cat((label1, label2, label1, label2, label1, label2), 0)
     torch.manual_seed(seed)

@@ -14,7 +14,8 @@ def test_groups_of_a_small_example():
     c = 1 - 1 / np.sqrt(2)
     # pairs (0,1) inter pos, (0,2) intra neg, (0,3) inter neg, (1,2) inter neg,
     # (1,3) intra neg, (2,3) inter pos
-    np.testing.assert_allclose(np.sort(groups['inter-modality positive']), [1.0, 1 + 1 / np.sqrt(2)])
+    np.testing.assert_allclose(np.sort(groups['inter-modality positive']),
+                               [1.0, 1 + 1 / np.sqrt(2)])
     np.testing.assert_allclose(np.sort(groups['intra-modality negative']), [c, 1.0])
     np.testing.assert_allclose(np.sort(groups['inter-modality negative']), [c, 2.0])
     assert groups['intra-modality positive'].size == 0

@@ -1,4 +1,5 @@
-"""DEEN's backbone and its MFA / DEE modules against independent computations of the code's maths."""
+"""DEEN's backbone, and its MFA / DEE modules against independent computations of the code's
+maths."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,8 @@ from vireid_toolbox.registry import MODELS
 def conv1x1(conv, x):
     """A 1x1 convolution as a matrix product over channels (stride by slicing)."""
     x = x[:, :, ::conv.stride[0], ::conv.stride[1]]
-    return torch.einsum('oc,nchw->nohw', conv.weight[:, :, 0, 0], x) + conv.bias[None, :, None, None]
+    weight = conv.weight[:, :, 0, 0]
+    return torch.einsum('oc,nchw->nohw', weight, x) + conv.bias[None, :, None, None]
 
 
 def randomise(module, seed):
@@ -37,7 +39,7 @@ def channel_non_local_by_hand(m, x_high, x_low):
 
 
 def pixel_non_local_by_hand(m, x_high, x_low):
-    """The code's reshape: each C/2-channel embedding is read as C rows of chunks of the flat map."""
+    """The code's reshape: each C/2-channel embedding read as C rows of chunks of the flat map."""
     n, c = x_high.shape[0], m.low_channels
     out = []
     for i in range(n):

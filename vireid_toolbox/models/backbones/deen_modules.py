@@ -51,10 +51,11 @@ class PixelNonLocal(nn.Module):
 
     ``g``, ``theta`` and ``phi`` reduce to ``C_low / reduction`` channels; as
     in the reference code, each result is then *reshaped* to ``C_low`` rows
-    (``N x C_low x (C_low / reduction) H W / C_low``), so an "pixel" of the
+    (``N x C_low x (C_low / reduction) H W / C_low``), so a "pixel" of the
     affinity is a chunk of consecutive values of the flattened map rather
     than one spatial position. The affinity is divided by its number of
-    columns (no softmax) and re-weights ``g``; ``W`` (BN zero-initialised) adds the result to ``x_high``.
+    columns (no softmax) and re-weights ``g``; ``W`` (BN zero-initialised) adds
+    the result to ``x_high``.
 
     Args:
         high_channels (int): Channels of ``x_high``.
