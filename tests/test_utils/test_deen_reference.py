@@ -81,6 +81,10 @@ def test_converted_checkpoint_loads_strictly_with_the_same_tensors(last_stage):
     assert len(converted) + len(dropped) == len(reference)
 
 
-def test_refuses_a_state_dict_of_another_model():
+def test_refuses_a_state_dict_of_another_model_or_an_unknown_key():
     with pytest.raises(ValueError, match='no DEE'):
         convert_deen_state_dict({'backbone.conv1.weight': torch.zeros(1)})
+    reference = reference_state_dict(4)
+    reference['module.attention.weight'] = torch.zeros(1)
+    with pytest.raises(ValueError, match="reference key 'attention.weight' is neither"):
+        convert_deen_state_dict(reference)

@@ -14,6 +14,8 @@ _DEE_FUSE = re.compile(r'^DEE\.FC(\d)\.(.+)$')
 _MFA = re.compile(r'^MFA(\d)\.(CNL|PNL)\.(.+)$')
 _STEM = re.compile(r'^(visible|thermal)_module\.\1\.((conv1|bn1)\..+)$')
 _LAYER = re.compile(r'^base_resnet\.base\.layer(\d)\.(.+)$')
+_UNUSED = re.compile(r'^((visible_module\.visible|thermal_module\.thermal)\.(layer[1-4]|fc)\.'
+                     r'|base_resnet\.base\.(conv1|bn1|fc)\.)')
 _STEM_MODALITY = {'visible': 0, 'thermal': 1}
 _NON_LOCAL = {'CNL': 'channel_nl', 'PNL': 'pixel_nl'}
 _HEAD = ('bottleneck.', 'classifier.')
@@ -21,6 +23,8 @@ _HEAD = ('bottleneck.', 'classifier.')
 
 def _map_key(key: str, last_stage: int):
     """The toolbox key of one reference key, or None for a weight the code never uses."""
+    if _UNUSED.match(key):
+        return None
     if key.startswith(_HEAD):
         return 'head.' + key
     match = _STEM.match(key)
@@ -41,7 +45,9 @@ def _map_key(key: str, last_stage: int):
     match = _DEE_FUSE.match(key)
     if match:
         return f'backbone.dee.branches.{int(match.group(1)) - 1}.fuse.{match.group(2)}'
-    return None
+    raise ValueError(f'convert_deen_state_dict: reference key {key!r} is neither a weight of the '
+                     'DEEN model nor one its code leaves unused; is it a DEEN embed_net '
+                     'checkpoint?')
 
 
 def convert_deen_state_dict(
@@ -54,6 +60,9 @@ def convert_deen_state_dict(
     Args:
         state_dict (dict): The reference model's state dict (a ``module.``
             prefix left by ``DataParallel`` is stripped).
+
+    Raises:
+        ValueError: A key the mapping does not know (no weight is lost silently).
 
     Returns:
         tuple: The converted state dict of a ``VIReIDModel`` with
