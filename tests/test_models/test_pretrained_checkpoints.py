@@ -13,6 +13,7 @@ from mmengine.config import Config
 
 from vireid_toolbox.models.backbones import DualStreamResNet
 from vireid_toolbox.models.pose import MMPoseHeatmaps
+from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import CheckpointError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -20,6 +21,9 @@ CONFIGS = sorted(p for p in glob(osp.join(REPO, 'configs', '**', '*.py'), recurs
                  if '_base_' not in p)
 HRNET = 'mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py'
 STAGE_PREFIXES = ('', 'layer1.', 'layer2.', 'layer3.', 'layer4.')
+STAGE_GROUPS = ('specific', 'shared', 'duplicated')
+# the modules a backbone adds to the ResNet stages, which keep their own initialisation
+NEW_MODULES = {'DualStreamResNet': set(), 'DEENResNet': {'mfa', 'dee'}}
 
 
 def pretrained_backbones():
@@ -29,8 +33,9 @@ def pretrained_backbones():
         backbone = Config.fromfile(path).model.backbone.to_dict()
         if (backbone.get('init_cfg') or {}).get('type') != 'Pretrained':
             continue
-        args = {key: value for key, value in backbone.items() if key not in ('type', 'init_cfg')}
-        args['duplicated_stages'] = tuple(args.get('duplicated_stages', ()))
+        args = {key: value for key, value in backbone.items() if key != 'init_cfg'}
+        if args['type'] == 'DualStreamResNet':
+            args['duplicated_stages'] = tuple(args.get('duplicated_stages', ()))
         backbones.setdefault(repr(sorted(args.items())), (args, []))[1].append(
             osp.relpath(path, REPO))
     return list(backbones.values())
@@ -62,11 +67,11 @@ def test_every_shipped_pretrained_backbone_is_covered():
 def test_resnet50_reaches_every_stage_copy(args, configs, torchvision_checkpoints):
     checkpoint = torchvision_checkpoints[50]
     source = torch.load(checkpoint, weights_only=True)
-    backbone = DualStreamResNet(**args, init_cfg=dict(type='Pretrained', checkpoint=checkpoint))
+    backbone = MODELS.build(dict(args, init_cfg=dict(type='Pretrained', checkpoint=checkpoint)))
     backbone.init_weights()
     copies = backbone.stage_copies()
-    roles = ((args['specific_stages'], 2), (args['shared_stages'], 1),
-             (args['duplicated_stages'], args.get('num_branches', 1)))
+    roles = ((backbone.specific_stages, 2), (backbone.shared_stages, 1),
+             (backbone.duplicated_stages, backbone.num_branches))
     for stages, n in roles:
         assert all(len(copies[stage]) == n for stage in stages)
     covered = 0
@@ -75,16 +80,22 @@ def test_resnet50_reaches_every_stage_copy(args, configs, torchvision_checkpoint
             for key, value in module.state_dict().items():
                 assert torch.equal(value, source[STAGE_PREFIXES[stage] + key]), (configs, key)
             covered += sum(p.numel() for p in module.parameters())
-    # nothing left random but AGW's non-local blocks, which ImageNet has not: they start as the
-    # identity (output BatchNorm at zero), as in the AGW code
+    new_modules = {name: module for name, module in backbone.named_children()
+                   if name not in STAGE_GROUPS + ('non_local', )}
+    assert set(new_modules) == NEW_MODULES[args['type']]
+    # AGW's non-local blocks, which ImageNet has not, start as the identity (output BatchNorm at
+    # zero), as in the AGW code
     non_local = [block for blocks in backbone.non_local.values() for block in blocks]
     assert all(block.conv_out.bn.weight.abs().max() == 0 for block in non_local)
-    covered += sum(p.numel() for block in non_local for p in block.parameters())
-    assert covered == sum(p.numel() for p in backbone.parameters())
+    new_params = sum(p.numel() for m in [*new_modules.values(), *non_local] for p in m.parameters())
+    # nothing but the backbone's own new modules left random
+    assert covered + new_params == sum(p.numel() for p in backbone.parameters())
 
 
 def test_backbone_refuses_a_checkpoint_of_another_depth(torchvision_checkpoints):
     args, _ = BACKBONES[0]
+    assert args['type'] == 'DualStreamResNet'
+    args = {key: value for key, value in args.items() if key != 'type'}
     checkpoint = torchvision_checkpoints[18]
     backbone = DualStreamResNet(**dict(args, depth=50),
                                 init_cfg=dict(type='Pretrained', checkpoint=checkpoint))

@@ -56,6 +56,7 @@ class DEENResNet(DualStreamResNet):
         self.last_stage = last_stage
         self.num_embeddings = 1 + num_expansions
         self.shared = self.shared[:last_stage]
+        self.shared_stages = self.shared_stages[:last_stage]
         channels = [self.specific[0][0].bn1.num_features]  # stage0
         channels += [_out_channels(stage) for stage in self.shared]
         # MFA k fuses layer k's output (channels[k]) with its input (channels[k - 1]);
