@@ -38,7 +38,8 @@ def demo_configs() -> dict:
     try:
         models = load_models(REPO)
     except ModelIndexError as error:
-        sys.exit(f'run_demo.py: {error}')
+        print(f'run_demo.py: error: {error}', file=sys.stderr)
+        sys.exit(2)
     for model in models:
         config = model.get('Config', '')
         if config.endswith(SYNTHETIC_CONFIG):
