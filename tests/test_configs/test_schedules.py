@@ -29,6 +29,13 @@ def admpff_eq11(epoch):
     return 0.1 if epoch < 20 else 0.01 if epoch < 50 else 0.001
 
 
+def deen_lr(epoch):
+    """The DEEN code's adjust_learning_rate: warm-up, then x0.1 at epochs 20 and 80."""
+    if epoch < 10:
+        return 0.1 * (epoch + 1) / 10
+    return 0.1 if epoch < 20 else 0.01 if epoch < 80 else 0.001
+
+
 def pdfenet_lr(epoch):
     """PDFENet §4.2: 2e-4, x0.1 at epochs 80 and 120."""
     return 2e-4 * 0.1**((epoch >= 80) + (epoch >= 120))
@@ -38,6 +45,8 @@ def expected_recipe(name):
     """(lr equation, backbone lr multiplier, nesterov) of the recipe a config names."""
     if name.startswith('pdfenet'):
         return pdfenet_lr, 1.0, False
+    if name.startswith('deen'):
+        return deen_lr, 0.1, True  # the code's 0.1x lr for the pretrained layers
     if name.startswith(('hctri', 'agw', 'caj')) or 'basecode-optim' in name:
         return admpff_eq11, 0.1, True  # the HcTri / AGW / CAJ reference code's optimizer
     return admpff_eq11, 1.0, False  # ADMPFF-Net as printed

@@ -26,7 +26,7 @@ train_dataloader = dict(
     sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
 # the test split holds every image of the test ids; the metric applies the query/gallery protocol
-val_dataloader = dict(
+test_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
@@ -34,7 +34,5 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 
-val_evaluator = dict(type='LLCMMetric', data_root=data_root)
-test_evaluator = val_evaluator
+test_evaluator = dict(type='LLCMMetric', data_root=data_root)

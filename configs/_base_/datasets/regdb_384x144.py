@@ -28,7 +28,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, trial=trial, split='train',
         pipeline=train_pipeline))
-val_dataloader = dict(
+test_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
@@ -36,7 +36,5 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, trial=trial, split='test', test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 
-val_evaluator = dict(type='RegDBMetric')
-test_evaluator = val_evaluator
+test_evaluator = dict(type='RegDBMetric')

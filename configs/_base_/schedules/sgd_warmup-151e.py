@@ -12,5 +12,4 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=151, val_interval=10)
-val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
