@@ -88,6 +88,7 @@ VISBACKENDS = Registry(
     parent=MMENGINE_VISBACKENDS,
     locations=['vireid_toolbox.visualization'])
 
-FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=_ENGINE_LOCATIONS)
+FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS,
+                     locations=['vireid_toolbox.datasets', 'vireid_toolbox.engine'])
 INFERENCERS = Registry(
     'inferencer', parent=MMENGINE_INFERENCERS, locations=['vireid_toolbox.apis'])

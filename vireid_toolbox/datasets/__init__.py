@@ -1,5 +1,6 @@
 from .samplers import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
+from .collate import reid_collate
 from .llcm import LLCMDataset, llcm_gallery, llcm_query
 from .regdb import RegDBDataset
 from .seeded_augmentation import SeededAugmentationMixin, SeededIndex, draw_seed

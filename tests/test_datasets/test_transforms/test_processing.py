@@ -323,3 +323,18 @@ def test_random_grayscale():
     assert np.array_equal(RandomGrayscale(prob=0.0)(dict(img=img.copy()))['img'], img)
     with pytest.raises(ValueError, match='RandomGrayscale needs a 3-channel image'):
         RandomGrayscale(prob=1.0)(dict(img=img[..., 0], img_path='z.jpg'))
+
+
+def test_translate_heatmaps_is_opencvs_bicubic_warp():
+    """The separable shift equals cv2.warpAffine(INTER_CUBIC, zero border) wherever OpenCV's
+    1/32-pixel rounding of the fraction is exact, including shifts of several map pixels."""
+    import cv2
+
+    from vireid_toolbox.datasets.transforms.processing import translate_heatmaps
+    maps = np.random.default_rng(0).random((6, 20, 12)).astype(np.float32)
+    for dx, dy in [(0.25, -0.5), (-2.75, 1.875), (3, -1), (0.03125, 0.0), (0.0, 0.0)]:
+        matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+        expected = np.stack([cv2.warpAffine(m, matrix, (12, 20), flags=cv2.INTER_CUBIC,
+                                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+                             for m in maps]).clip(min=0)
+        np.testing.assert_allclose(translate_heatmaps(maps, dx, dy), expected, atol=1e-6)
