@@ -11,8 +11,8 @@ from vireid_toolbox.utils import destroy_distributed
 from vireid_toolbox.utils.data_check import check_datasets
 from vireid_toolbox.utils.tool_utils import (UserInputError, add_common_arguments, check_sync_bn,
                                              launched_world_size, load_config, one_line_errors,
-                                             require_file, set_launcher, set_work_dir,
-                                             split_global_batch)
+                                             pin_memory_on_cuda, require_file, set_launcher,
+                                             set_work_dir, split_global_batch)
 
 
 def parse_args():
@@ -68,6 +68,7 @@ def main():
     with one_line_errors('train.py'):
         cfg = load_config(args.config, args.cfg_options)
         set_work_dir(cfg, args.config, args.work_dir)
+        pin_memory_on_cuda(cfg, torch.cuda.is_available())
         if args.amp:
             apply_amp(cfg)
         if args.resume is not None:

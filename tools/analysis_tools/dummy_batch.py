@@ -1,8 +1,10 @@
 """A model and a random cross-modality batch from a config, for the analysis tools.
 
-Nothing is downloaded: the ``init_cfg`` of every part is dropped, so the
-weights stay random (their values do not change FLOPs or step time).
+Nothing is downloaded: the ``init_cfg`` of every part and the checkpoint of an
+online pose network are dropped, so the weights stay random (their values do
+not change FLOPs or step time).
 """
+import copy
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -13,9 +15,18 @@ from vireid_toolbox.structures import ReIDDataSample
 from vireid_toolbox.utils.config_check import drop_init_cfg
 
 
+def random_weights(cfg: Config) -> Config:
+    """Drop every checkpoint ``cfg.model`` would load (in place) and return ``cfg``."""
+    drop_init_cfg(cfg.model)
+    pose = cfg.model.get('pose')
+    if pose and 'checkpoint' in pose:
+        pose.checkpoint = None
+    return cfg
+
+
 def build_model(cfg: Config) -> torch.nn.Module:
     """The config's model with random weights."""
-    return MODELS.build(drop_init_cfg(cfg.model.to_dict()))
+    return MODELS.build(random_weights(copy.deepcopy(cfg)).model.to_dict())
 
 
 def input_shape(cfg: Config, shape: Optional[Sequence[int]]) -> Tuple[int, int]:

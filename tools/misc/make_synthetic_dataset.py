@@ -51,6 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'test ids come from train_id.mat / test_id.mat next to it')
     parser.add_argument('--size', type=parse_size, default=None,
                         help='image HEIGHTxWIDTH (default 128x64; 32x16 with --counts-from)')
+    parser.add_argument('--heatmap-size', type=parse_size, default=None,
+                        help='cached heatmap HEIGHTxWIDTH (default: a quarter of --size); 64x24 '
+                        'is what HRNet-w32 gives for the PDFENet configs\' 256x96 pose input')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--no-pose-cache', action='store_true',
                         help='do not write <out>/pose_cache')
@@ -75,7 +78,8 @@ def read_mat_ids(path: str) -> List[int]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     common = dict(pose_cache=not args.no_pose_cache, workers=args.workers,
-                  overwrite=args.overwrite, seed=args.seed)
+                  overwrite=args.overwrite, seed=args.seed,
+                  heatmap_size=args.heatmap_size and args.heatmap_size[::-1])
     start = time.perf_counter()
     try:
         if args.layout == 'regdb':

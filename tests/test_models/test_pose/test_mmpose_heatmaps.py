@@ -3,6 +3,7 @@ import hashlib
 import importlib.util
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -114,6 +115,9 @@ def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
          '--data-root', data_root, '--cache-dir', cache_dir, '--batch-size', '2'],
         capture_output=True, text=True, cwd=REPO, timeout=600)
     assert result.returncode == 0, result.stderr
+    seconds, rate = re.search(r'extracted 3 images in ([\d.]+) s: ([\d.]+) images/s '
+                              r'\(batch 2, cpu\)', result.stdout).groups()
+    assert float(rate) == pytest.approx(3 / float(seconds), rel=0.1)
 
     cache = open_pose_cache(cache_dir, expected_pose_model=dict(
         config=POSE_CONFIG, checkpoint='pose.pth', input_size=list(INPUT_SIZE)))
@@ -144,8 +148,9 @@ def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
     writable.heatmaps[1] = 7.0
     writable.flush()
     del writable
-    tool.extract(MMPoseHeatmaps(POSE_CONFIG, checkpoint, input_size=INPUT_SIZE), data_root,
-                 cache_dir, batch_size=4, device='cpu')
+    _, redone, _ = tool.extract(MMPoseHeatmaps(POSE_CONFIG, checkpoint, input_size=INPUT_SIZE),
+                                data_root, cache_dir, batch_size=4, device='cpu')
+    assert redone == 1
     resumed = open_pose_cache(cache_dir)
     np.testing.assert_array_equal(np.asarray(resumed.heatmaps[0]), kept)
     assert np.all(np.asarray(resumed.heatmaps[1]) == 7.0)

@@ -1,0 +1,75 @@
+"""tools/analysis_tools/benchmark_train.py on a main config (CPU, a tiny run in this process).
+
+The config keeps its model, sampler, pipeline and hooks; device_check's smoke options make the
+backbone, the batch and the input small and point the data root at the tiny synthetic set. Every
+method's main config, with and without AMP, runs through the tool in test_device_check.py.
+"""
+import os.path as osp
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import REPO, make_workspace
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
+import benchmark_train  # noqa: E402
+import device_check  # noqa: E402
+
+PDFENET = osp.join(REPO, device_check.RUNS['PDFENet, cached pose'])
+
+
+@pytest.fixture
+def workspace(tmp_path, tiny_sysu_root, monkeypatch):
+    monkeypatch.chdir(make_workspace(tmp_path, tiny_sysu_root))
+    return tmp_path
+
+
+def test_pdfenet_through_a_worker_reports_all_parts(workspace, tiny_sysu_root, capsys):
+    out = workspace / 'figures.json'
+    figures = benchmark_train.main([
+        PDFENET, '--device', 'cpu', '--iters', '1', '--warmup', '0', '--workers', '1',
+        '--out', str(out), '--cfg-options',
+        *device_check.data_options(PDFENET, tiny_sysu_root, smoke=True)])
+    printed = capsys.readouterr().out
+    for line in ('loader:', 'reference:', 'loader stages', 'model:', 'end to end:',
+                 'stall ratio end to end / min(loader, model):'):
+        assert line in printed, f'{line!r} missing from\n{printed}'
+    assert figures['batch_size'] == 4 and figures['input_shape'] == [96, 32]
+    assert figures['workers'] == 1 and figures['pin_memory'] is False
+    pipeline = Config.fromfile(PDFENET).train_dataloader.dataset.pipeline
+    assert list(figures['stages_us']) == ['sampler', 'data info',
+                                          *(step['type'] for step in pipeline), 'collate']
+    assert all(figures[part] > 0 for part in ('loader', 'reference', 'model', 'end_to_end'))
+    assert figures['loader_per_worker'] == figures['loader']
+    assert figures['loader_per_worker_vs_reference'] == pytest.approx(
+        figures['loader'] / figures['reference'])
+    assert figures['stall_ratio'] == pytest.approx(
+        figures['end_to_end'] / min(figures['loader'], figures['model']))
+    assert out.is_file()
+
+
+def test_switches_become_config_entries():
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='Adam')),
+                      custom_hooks=[dict(type='MomentumUpdateHook')]))
+    cfg = benchmark_train.switched_config(cfg, amp='bfloat16', channels_last=True, compile=True)
+    assert cfg.optim_wrapper == dict(type='AmpOptimWrapper', dtype='bfloat16',
+                                     optimizer=dict(type='Adam'))
+    assert [hook['type'] for hook in cfg.custom_hooks] == [
+        'MomentumUpdateHook', 'ChannelsLastHook', 'TorchCompileHook']
+    assert benchmark_train.amp_dtype('fp16', 'cuda') == 'float16'
+    assert benchmark_train.amp_dtype(None, 'cuda') is None
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--device', 'cuda'], '--device cuda: CUDA is not available on this machine'),
+    (['--device', 'cpu', '--amp'], "--amp needs CUDA (mmengine's AmpOptimWrapper)"),
+])
+def test_bad_input_is_one_line(monkeypatch, capsys, argv, message):
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(benchmark_train.torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_train.main([PDFENET, *argv])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == f'benchmark_train.py: error: {message}'
