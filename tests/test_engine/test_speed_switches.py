@@ -59,7 +59,7 @@ class BatchRecorder(Hook):
         self.batches.append(copy.deepcopy(data_batch))
 
 
-def train(tmp_path, hooks=(), accumulative_counts=1, max_iters=2, lr=0.5):
+def train(tmp_path, hooks=(), accumulative_counts=1, max_iters=2, lr=0.5, **optim_wrapper):
     register_all_modules()
     dataset = ToyCrossModalitySet()
     runner = Runner(
@@ -68,7 +68,7 @@ def train(tmp_path, hooks=(), accumulative_counts=1, max_iters=2, lr=0.5):
             dataset=dataset, batch_size=4, collate_fn=dict(type='default_collate'),
             sampler=CrossModalityIdentitySampler(dataset, 4, num_ids=2, num_instances=1, seed=0)),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=lr),
-                           accumulative_counts=accumulative_counts),
+                           accumulative_counts=accumulative_counts, **optim_wrapper),
         train_cfg=dict(by_epoch=False, max_iters=max_iters), custom_hooks=list(hooks),
         default_hooks=dict(checkpoint=None, logger=dict(type='LoggerHook', interval=100)),
         default_scope='vireid_toolbox', experiment_name=f'speed_{tmp_path.name}')
@@ -76,10 +76,11 @@ def train(tmp_path, hooks=(), accumulative_counts=1, max_iters=2, lr=0.5):
     return runner.model
 
 
-def assert_same_model(model, reference):
+def assert_same_model(model, reference, rtol=1e-4, atol=1e-5):
     for (name, value), (_, expected) in zip(model.state_dict().items(),
                                             reference.state_dict().items()):
-        torch.testing.assert_close(value, expected, rtol=1e-4, atol=1e-5, msg=name)
+        torch.testing.assert_close(value.cpu(), expected.cpu(), rtol=rtol, atol=atol,
+                                   msg=name)
 
 
 @pytest.fixture(scope='module')
@@ -139,3 +140,14 @@ def test_accumulated_step_is_the_mean_gradient_of_whole_cross_modality_batches(t
             param -= 0.5 * param.grad
     assert_same_model(model, reference)
     assert not torch.allclose(model.fc.weight, ToyConvModel().fc.weight)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize('dtype', ['float16', 'bfloat16'])
+def test_amp_and_channels_last_train_like_the_plain_model_on_cuda(tmp_path, plain, dtype):
+    """On a GPU (where the Runner puts the model): AmpOptimWrapper (fp16 with loss scaling, or
+    bf16) and channels-last weights give the float32 run's weights within half precision."""
+    model = train(tmp_path, [ChannelsLastHook()], type='AmpOptimWrapper', dtype=dtype)
+    assert model.conv[0].weight.is_cuda
+    assert model.conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert_same_model(model, plain, rtol=2e-2, atol=2e-2)
