@@ -12,8 +12,10 @@ hooks), with the switches applied as config edits (``switched_config``):
 * **loader**: images/s of the train data loader alone with W workers (decode,
   transforms, cached heatmaps, collation, the sampler, the transfer from the
   workers), next to the same images read and resized by bare
-  ``cv2.imread`` + ``cv2.resize`` in this process, and an in-process profile
-  of the loader's stages (sampler, data info, each transform, collation);
+  ``cv2.imread`` + ``cv2.resize`` in this process, and an in-process CPU-time
+  profile of the loader's stages (sampler, data info, each transform, collation); the
+  CPU time per image of loader (workers included) and reference, the figure
+  that other load on the machine does not distort;
 * **model**: images/s of ``train_step`` (forward, backward, optimizer step) on
   one in-memory batch of the loader, no loading;
 * **end to end**: images/s of ``Runner.train()`` (an iteration-based loop of
@@ -23,6 +25,7 @@ hooks), with the switches applied as config edits (``switched_config``):
   and the wall time of each part.
 """
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -178,6 +181,29 @@ def loader_throughput(loader, warmup: int, iters: int) -> float:
     return images / (time.perf_counter() - start)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its exited children (the loader's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def loader_cpu_us(runner, loader_cfg: dict, batches: int) -> float:
+    """CPU microseconds per image of ``batches`` batches of the train loader, workers included.
+
+    The Runner builds the config's loader again with workers that exit when it
+    is done, so that their CPU time is counted. Unlike images/s, CPU time does
+    not depend on what else the machine runs.
+    """
+    loader = runner.build_dataloader(dict(loader_cfg, persistent_workers=False))
+    start = cpu_seconds()
+    iterator = iter(loader)
+    images = sum(len(batch['inputs']) for batch in itertools.islice(iterator, batches))
+    del iterator  # joins the workers
+    gc.collect()
+    return (cpu_seconds() - start) * 1e6 / images
+
+
 def resize_scale(pipeline: List[dict]) -> tuple:
     """``(width, height)`` of the pipeline's ReIDResize."""
     for step in pipeline:
@@ -187,19 +213,21 @@ def resize_scale(pipeline: List[dict]) -> tuple:
                          'with')
 
 
-def reference_throughput(paths: List[str], scale: tuple) -> float:
-    """Images/s of bare ``cv2.imread`` + ``cv2.resize`` of ``paths``, in this process."""
-    start = time.perf_counter()
+def reference_throughput(paths: List[str], scale: tuple) -> tuple:
+    """Bare ``cv2.imread`` + ``cv2.resize`` of ``paths`` in this process: images/s and CPU
+    microseconds per image."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     for path in paths:
         cv2.resize(cv2.imread(path, cv2.IMREAD_COLOR), scale, interpolation=cv2.INTER_LINEAR)
-    return len(paths) / (time.perf_counter() - start)
+    cpu_us = (time.process_time() - start_cpu) * 1e6 / len(paths)
+    return len(paths) / (time.perf_counter() - start), cpu_us
 
 
 def stage_profile(loader, indices: List[int]) -> Dict[str, float]:
-    """Microseconds per image of each loader stage, run in this process on ``indices``."""
+    """CPU microseconds per image of each loader stage, run in this process on ``indices``."""
     dataset, batch_size = loader.dataset, loader.batch_size
     transforms = dataset.pipeline.transforms
-    clock = time.perf_counter
+    clock = time.thread_time
     totals = dict.fromkeys(['sampler', 'data info', *(type(t).__name__ for t in transforms),
                             'collate'], 0.0)
     start = clock()
@@ -244,8 +272,11 @@ def measure_loader(runner, cfg: Config, args, figures: dict) -> None:
     indices = list(itertools.islice(iter(loader.sampler), args.iters * loader.batch_size))
     paths = [loader.dataset.get_data_info(i)['img_path'] for i in indices]
     scale = resize_scale(cfg.train_dataloader.dataset.pipeline)
-    figures['reference'] = reference_throughput(paths, scale)
+    figures['reference'], figures['reference_cpu_us'] = reference_throughput(paths, scale)
     figures['loader_per_worker_vs_reference'] = figures['loader_per_worker'] / figures['reference']
+    figures['loader_cpu_us'] = loader_cpu_us(runner, cfg.train_dataloader,
+                                             args.warmup + args.iters)
+    figures['reference_vs_loader_cpu'] = figures['reference_cpu_us'] / figures['loader_cpu_us']
     figures['stages_us'] = stage_profile(loader, indices)
 
 
@@ -313,7 +344,10 @@ def report(figures: dict) -> str:
             f'reference: {figures["reference"]:.1f} images/s (cv2.imread + cv2.resize of the '
             f'same files, in this process); loader per worker / reference: '
             f'{figures["loader_per_worker_vs_reference"]:.2f}',
-            'loader stages (us per image, in this process): ' +
+            f'CPU time per image: loader {figures["loader_cpu_us"]:.0f} us (workers and main '
+            f'process), reference {figures["reference_cpu_us"]:.0f} us; reference / loader: '
+            f'{figures["reference_vs_loader_cpu"]:.2f} (per worker / reference without other load)',
+            'loader stages (CPU us per image, in this process): ' +
             ', '.join(f'{stage} {us:.0f}' for stage, us in stages.items()) +
             f'; sum {sum(stages.values()):.0f}',
         ]

@@ -123,13 +123,16 @@ def benchmark(name: str, args, data_root: str, device: str, parts: List[str],
 
 
 def run_command(command: List[str], env: Optional[dict] = None) -> Dict[str, str]:
-    """Run a command from the repository root; its exit status, wall time and last line."""
+    """Run a command from the repository root: its exit status, wall time and a summary line
+    (the last error line of a failure, else the last line of the output)."""
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=STEP_TIMEOUT)
-    lines = (proc.stdout + proc.stderr).strip().splitlines() or ['']
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()] or ['']
+    if proc.returncode:
+        lines = [line for line in lines if 'Error' in line] or lines
     return dict(status='ok' if proc.returncode == 0 else f'FAILED (exit {proc.returncode})',
-                seconds=f'{time.perf_counter() - start:.0f}', summary=lines[-1][:200])
+                seconds=f'{time.perf_counter() - start:.0f}', summary=lines[-1].strip()[:200])
 
 
 def cuda_tests(paths: List[str]) -> Dict[str, str]:
@@ -144,12 +147,8 @@ def cuda_tests(paths: List[str]) -> Dict[str, str]:
 def nccl_run(data_root: str, out_dir: str, smoke: bool = False) -> Dict[str, str]:
     """Two processes train one epoch of the ResNet-18 HcTri config (NCCL on GPUs, else gloo)."""
     env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), PYTHON=sys.executable)
-    options = [f'train_dataloader.dataset.data_root={data_root}', 'train_cfg.max_epochs=1',
-               'train_cfg.val_interval=2']
-    if smoke:
-        options += ['train_dataloader.batch_size=8', 'train_dataloader.sampler.batch_size=8',
-                    'train_dataloader.sampler.num_ids=2', 'train_dataloader.sampler.num_instances=2',
-                    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False']
+    options = data_options(osp.join(REPO, NCCL_CONFIG), data_root, smoke) + [
+        'train_cfg.max_epochs=1', 'val_dataloader=None', 'val_cfg=None', 'val_evaluator=None']
     work_dir = osp.abspath(osp.join(out_dir, 'nccl_run'))
     return run_command(['bash', 'tools/dist_train.sh', NCCL_CONFIG, '2', '--work-dir', work_dir,
                         '--cfg-options', *options], env=env)
