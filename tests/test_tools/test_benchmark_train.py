@@ -73,3 +73,16 @@ def test_bad_input_is_one_line(monkeypatch, capsys, argv, message):
         benchmark_train.main([PDFENET, *argv])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip() == f'benchmark_train.py: error: {message}'
+
+
+@pytest.mark.cuda
+def test_pdfenet_on_cuda_with_amp_and_channels_last(workspace, tiny_sysu_root, capsys):
+    """What make device-check runs on a GPU: pinned batches, autocast, CUDA peak memory."""
+    figures = benchmark_train.main([
+        PDFENET, '--device', 'cuda', '--amp', '--channels-last', '--iters', '1', '--warmup', '0',
+        '--workers', '1', '--cfg-options',
+        *device_check.data_options(PDFENET, tiny_sysu_root, smoke=True)])
+    assert figures['pin_memory'] is True and figures['gpu'] and figures['cuda']
+    assert figures['amp'] in ('bfloat16', 'float16') and figures['channels_last'] is True
+    assert figures['model_peak_mib'] > 0 and figures['end_to_end'] > 0
+    assert 'CUDA max_memory_allocated' in capsys.readouterr().out
