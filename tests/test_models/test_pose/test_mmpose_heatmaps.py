@@ -117,7 +117,9 @@ def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
     assert result.returncode == 0, result.stderr
     seconds, rate = re.search(r'extracted 3 images in ([\d.]+) s: ([\d.]+) images/s '
                               r'\(batch 2, cpu\)', result.stdout).groups()
-    assert float(rate) == pytest.approx(3 / float(seconds), rel=0.1)
+    # both printed to 0.1: the rate lies between 3 images over the longest and the shortest time
+    seconds, rate = float(seconds), float(rate)
+    assert 3 / (seconds + 0.05) - 0.05 <= rate <= 3 / max(seconds - 0.05, 1e-3) + 0.05
 
     cache = open_pose_cache(cache_dir, expected_pose_model=dict(
         config=POSE_CONFIG, checkpoint='pose.pth', input_size=list(INPUT_SIZE)))
