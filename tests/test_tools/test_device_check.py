@@ -28,7 +28,8 @@ def smoke_args(tmp_path, data_root):
 
 def table_rows(report, heading):
     section = report.split(heading)[1].split('\n## ')[0]
-    return [line for line in section.splitlines() if line.startswith('| ') and '---' not in line][1:]
+    rows = [line for line in section.splitlines() if line.startswith('| ') and '---' not in line]
+    return rows[1:]
 
 
 def test_without_cuda_the_cpu_part_and_one_line(tmp_path, tiny_sysu_root):

@@ -91,7 +91,8 @@ def data_options(config: str, data_root: str, smoke: bool = False) -> List[str]:
     if smoke:
         options += ['model.backbone.depth=18', 'model.neck.in_channels=512',
                     'train_dataloader.batch_size=4', 'train_dataloader.sampler.batch_size=4',
-                    'train_dataloader.sampler.num_ids=2', 'train_dataloader.sampler.num_instances=1']
+                    'train_dataloader.sampler.num_ids=2',
+                    'train_dataloader.sampler.num_instances=1']
         if cfg.model.head.type == 'PDFENetHead':
             options.append('model.head.in_channels=512')
     for index, step in enumerate(cfg.train_dataloader.dataset.pipeline):
@@ -209,7 +210,8 @@ def main(argv=None) -> int:
                 training_runs.append(benchmark(name, args, data_root, args.device,
                                                ['loader', 'training'], amp))
         if gpu_count() >= 2:
-            steps['2-process training (NCCL on GPUs)'] = nccl_run(data_root, args.out_dir, args.smoke)
+            steps['2-process training (NCCL on GPUs)'] = nccl_run(data_root, args.out_dir,
+                                                                  args.smoke)
     report = markdown(loader_runs, training_runs, steps, args.device,
                       time.perf_counter() - start)
     path = osp.join(args.out_dir, 'device_check.md')

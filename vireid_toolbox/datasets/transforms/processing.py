@@ -75,7 +75,7 @@ def _cubic_shift_kernel(shift: float) -> Tuple[np.ndarray, int, int]:
     """
     base = math.floor(-shift)
     frac = -shift - base
-    weights = [_keys_cubic(1 + frac), _keys_cubic(frac), _keys_cubic(1 - frac), _keys_cubic(2 - frac)]
+    weights = [_keys_cubic(distance) for distance in (1 + frac, frac, 1 - frac, 2 - frac)]
     low, high = min(base - 1, 0), max(base + 2, 0)
     kernel = np.zeros(high - low + 1, np.float32)
     kernel[base - 1 - low:base + 3 - low] = weights
