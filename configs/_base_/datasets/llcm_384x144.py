@@ -23,6 +23,7 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
+    collate_fn=dict(type='vireid_toolbox.reid_collate'),
     sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
     dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
 # the test split holds every image of the test ids; the metric applies the query/gallery protocol
@@ -30,6 +31,7 @@ test_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
+    collate_fn=dict(type='vireid_toolbox.reid_collate'),
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, split='test', test_mode=True,

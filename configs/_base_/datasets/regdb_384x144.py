@@ -24,6 +24,7 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
+    collate_fn=dict(type='vireid_toolbox.reid_collate'),
     sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
     dataset=dict(
         type=dataset_type, data_root=data_root, trial=trial, split='train',
@@ -32,6 +33,7 @@ test_dataloader = dict(
     batch_size=64,
     num_workers=4,
     persistent_workers=True,
+    collate_fn=dict(type='vireid_toolbox.reid_collate'),
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, trial=trial, split='test', test_mode=True,
