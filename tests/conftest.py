@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: the repository paths, a small synthetic
 SYSU-MM01-layout data set generated once per session, and a runner for the
 command-line tools as subprocesses."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -193,3 +194,11 @@ def run_tool_in_process(script, *args, cwd):
         os.chdir(old_cwd)
     return status, stdout.getvalue(), stderr.getvalue()
 
+
+def load_tool_module(relative_path):
+    """A script under the repository (e.g. ``tools/run_demo.py``) imported as a module."""
+    name = osp.splitext(osp.basename(relative_path))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

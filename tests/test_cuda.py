@@ -2,7 +2,6 @@
 network and a 2-process NCCL run on CUDA. They run wherever ``torch.cuda.is_available()`` (e.g.
 ``CUDA_VISIBLE_DEVICES=0 make test``) and are reported as skipped, with the reason, elsewhere."""
 import copy
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -11,8 +10,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, free_port, logged_scalars,
-                      make_workspace, run_tool, tool_env, write_config)
+from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, free_port,
+                      load_tool_module, logged_scalars, make_workspace, run_tool, tool_env,
+                      write_config)
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types
 
 pytestmark = pytest.mark.cuda
@@ -43,14 +43,6 @@ def full_precision_matmuls():
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
-def load_dummy_batch_module():
-    spec = importlib.util.spec_from_file_location(
-        'dummy_batch', osp.join(REPO, 'tools/analysis_tools/dummy_batch.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def training_losses(model, batch):
     data = model.data_preprocessor(copy.deepcopy(batch), True)
     return model(**data, mode='loss')
@@ -58,7 +50,7 @@ def training_losses(model, batch):
 
 @pytest.mark.parametrize('config', MODEL_CONFIGS)
 def test_every_loss_term_on_cuda_equals_cpu(config):
-    dummy = load_dummy_batch_module()
+    dummy = load_tool_module('tools/analysis_tools/dummy_batch.py')
     cfg = Config.fromfile(osp.join(REPO, config))
     torch.manual_seed(0)
     cpu_model = dummy.build_model(cfg).train()

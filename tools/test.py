@@ -7,7 +7,6 @@ gallery draw, number of trials, re-ranking, flip TTA); see
 ``docs/en/user_guides/evaluation_protocols.md``.
 """
 import argparse
-import hashlib
 import json
 import os
 import os.path as osp
@@ -16,6 +15,7 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from vireid_toolbox.utils import destroy_distributed
+from vireid_toolbox.utils.checkpoint import file_sha256
 from vireid_toolbox.utils.data_check import check_datasets
 from vireid_toolbox.utils.tool_utils import (add_common_arguments, load_config,
                                              load_weights_strictly, one_line_errors, read_weights,
@@ -31,14 +31,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def labelled_metrics(metrics: dict, evaluator) -> dict:
     """Every number with the labels its metric recorded (``{'value': x}`` when it has none)."""
     report = {}
@@ -51,7 +43,7 @@ def write_metrics(metrics: dict, evaluator, config: str, checkpoint: str, out: s
     """Write the labelled metrics as JSON, creating the directory."""
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     record = dict(config=osp.basename(config), checkpoint=osp.abspath(checkpoint),
-                  checkpoint_sha256=sha256(checkpoint),
+                  checkpoint_sha256=file_sha256(checkpoint),
                   metrics=labelled_metrics(metrics, evaluator))
     with open(out, 'w') as f:
         json.dump(record, f, indent=2)

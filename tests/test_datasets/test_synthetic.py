@@ -1,6 +1,5 @@
 """The synthetic VI-ReID generator: exact layouts, modalities, pose cache, real counts, identity."""
 import hashlib
-import importlib.util
 import inspect
 import os
 import os.path as osp
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.io import loadmat
 
-from conftest import REPO, SYSU_PROTOCOL_DIR
+from conftest import REPO, SYSU_PROTOCOL_DIR, load_tool_module
 from vireid_toolbox.datasets import RegDBDataset, SYSUMM01Dataset
 from vireid_toolbox.datasets.pose_cache import open_pose_cache
 from vireid_toolbox.datasets.synthetic import make_synthetic_regdb, make_synthetic_sysu_mm01
@@ -251,9 +250,7 @@ def test_command_line_tool(tmp_path, capsys):
     assert 'wrote 24 images' in done.stdout
     assert sorted(os.listdir(out)) == ['cam1', 'cam2', 'cam3', 'cam4', 'cam5', 'cam6', 'exp']
     # the same tool in-process: a second run into the same folder is refused with one message
-    spec = importlib.util.spec_from_file_location('make_synthetic_dataset', tool)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_tool_module('tools/misc/make_synthetic_dataset.py')
     assert module.main(args) == 2
     assert f'error: {out} is not empty' in capsys.readouterr().err
     assert module.main([*args, '--overwrite']) == 0

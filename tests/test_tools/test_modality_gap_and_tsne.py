@@ -1,6 +1,5 @@
 """tools/analysis_tools/modality_gap.py and tsne.py on a tiny synthetic checkpoint: their PNGs,
 the modality-gap numbers against pair distances computed here, and the optional dependency."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, make_workspace, run_tool, write_config
+from conftest import REPO, load_tool_module, make_workspace, run_tool, write_config
 from vireid_toolbox.apis import extract_test_set_features, init_reid_model
 
 HCTRI = osp.join(REPO, 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py')
@@ -82,9 +81,7 @@ def test_tsne_png(checkpoint):
 
 
 def test_tsne_without_scikit_learn_says_so(monkeypatch, capsys):
-    spec = importlib.util.spec_from_file_location('tsne_tool', TSNE)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool_module('tools/analysis_tools/tsne.py')
     monkeypatch.setitem(sys.modules, 'sklearn', None)  # `import sklearn` raises ImportError
     monkeypatch.setattr(sys, 'argv', ['tsne.py', HCTRI, 'unused.pth', '--out-dir', 'unused'])
     with pytest.raises(SystemExit) as exit_info:

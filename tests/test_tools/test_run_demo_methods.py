@@ -1,23 +1,15 @@
 """tools/run_demo.py's --methods: every model-zoo collection with a synthetic-set config."""
-import importlib.util
 import os.path as osp
 
 import yaml
 
-from conftest import REPO, run_tool
+from conftest import REPO, load_tool_module, run_tool
 
 RUN_DEMO = osp.join(REPO, 'tools/run_demo.py')
 
 
-def load_run_demo():
-    spec = importlib.util.spec_from_file_location('run_demo', RUN_DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_methods_are_the_collections_with_a_synthetic_config():
-    run_demo = load_run_demo()
+    run_demo = load_tool_module('tools/run_demo.py')
     with open(osp.join(REPO, 'model-index.yml')) as f:
         metafiles = yaml.safe_load(f)['Import']
     collections = set()

@@ -19,6 +19,7 @@ loaded (corrupt file, refused type, missing/unexpected key, wrong shape) into
 one :class:`CheckpointError` line naming the file and the first bad key. See
 ``docs/en/advanced_guides/checkpoints.md``.
 """
+import hashlib
 import pickle
 import re
 from typing import Dict, List
@@ -129,3 +130,12 @@ def load_state_dict_strictly(module: nn.Module, state_dict: Dict[str, torch.Tens
                                    ('unexpected', result.unexpected_keys)) if keys]
     if problems:
         raise CheckpointError(f'{source} does not fit {target}: {"; ".join(problems)}')
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (recorded with pose caches and metrics files)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,6 +1,5 @@
 """MMPoseHeatmaps (online) and tools/misc/extract_heatmaps.py (cached) with a random mmpose model."""
 import hashlib
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -15,10 +14,10 @@ import torch.nn as nn
 from mmengine.model import ImgDataPreprocessor
 from mmengine.registry import DefaultScope
 
+from conftest import REPO, load_tool_module
 from vireid_toolbox.datasets.pose_cache import PoseCache, open_pose_cache
 from vireid_toolbox.models.pose import MMPoseHeatmaps
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # MobileNetV2 SimpleBaseline on MPII: the smallest MPII heatmap model mmpose ships
 POSE_CONFIG = 'mmpose::body_2d_keypoint/topdown_heatmap/mpii/td-hm_mobilenetv2_8xb64-210e_mpii-256x256.py'
 INPUT_SIZE = (64, 128)
@@ -90,14 +89,6 @@ def test_bad_config_is_a_clear_error():
         MMPoseHeatmaps('mmpose::body_2d_keypoint/no_such_config.py')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'extract_heatmaps', osp.join(REPO, 'tools/misc/extract_heatmaps.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
     data_root = str(tmp_path / 'data')
     # one image at the network's size, two larger ones of other aspects (resized on the way)
@@ -142,7 +133,7 @@ def test_cached_maps_equal_online_maps_and_resume(tmp_path, pose):
         np.testing.assert_allclose(cache.keypoints[row][:, 1], expected_y, atol=1e-3)
 
     # resume: a row that is not done is recomputed, rows that are done are left alone
-    tool = load_tool()
+    tool = load_tool_module('tools/misc/extract_heatmaps.py')
     writable = PoseCache(cache_dir, mode='w')
     kept = np.asarray(writable.heatmaps[0]).copy()
     writable.done[0] = False

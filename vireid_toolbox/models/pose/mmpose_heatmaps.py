@@ -1,5 +1,4 @@
 """Online pose source: a frozen mmpose top-down heatmap network."""
-import hashlib
 import os.path as osp
 from typing import Optional, Sequence, Tuple
 
@@ -12,7 +11,8 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.utils import get_installed_path
 
 from vireid_toolbox.registry import MODELS
-from vireid_toolbox.utils.checkpoint import load_state_dict_strictly, read_checkpoint, state_dict_of
+from vireid_toolbox.utils.checkpoint import (file_sha256, load_state_dict_strictly, read_checkpoint,
+                                             state_dict_of)
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
@@ -32,15 +32,6 @@ def resolve_mmpose_config(config: str) -> str:
     if not osp.isfile(path):
         raise FileNotFoundError(f'pose config {config!r} not found (looked for {path})')
     return path
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def local_checkpoint(checkpoint: str) -> str:
