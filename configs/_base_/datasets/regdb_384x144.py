@@ -1,11 +1,8 @@
-# RegDB, trial 1 of its 10 random splits, at 384x144 (DEEN input size).
-# Another trial: set `trial` in both data sets (e.g. --cfg-options with the dataset keys).
-# The metric reports visible->thermal and thermal->visible.
-dataset_type = 'RegDBDataset'
-data_root = 'data/regdb'
-trial = 1
-image_scale = (144, 384)  # (width, height)
+# RegDB at 384x144 (DEEN input size): the 288x144 base with the same augmentation at the
+# taller scale.
+_base_ = './regdb_288x144.py'
 
+image_scale = (144, 384)  # (width, height)
 train_pipeline = [
     dict(type='LoadReIDImage'),
     dict(type='ReIDResize', scale=image_scale),
@@ -18,25 +15,5 @@ test_pipeline = [
     dict(type='ReIDResize', scale=image_scale),
     dict(type='PackReIDInputs'),
 ]
-
-# HcTri's RegDB batch: 8 ids x 4 images per modality (SPEC)
-train_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    collate_fn=dict(type='vireid_toolbox.reid_collate'),
-    sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, trial=trial, split='train',
-        pipeline=train_pipeline))
-test_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    collate_fn=dict(type='vireid_toolbox.reid_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, trial=trial, split='test', test_mode=True,
-        pipeline=test_pipeline))
-
-test_evaluator = dict(type='RegDBMetric')
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
