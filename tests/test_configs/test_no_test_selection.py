@@ -75,3 +75,17 @@ def test_both_switches_are_refused(tmp_path):
     path.write_text(f"_base_ = {CONFIGS[0]!r}\nmodel_selection = True\nmonitor_test_split = True\n")
     with pytest.raises(UserInputError, match='model_selection and monitor_test_split'):
         load_config(str(path))
+
+
+@pytest.mark.parametrize('key, value', [
+    ('val_dataloader', '{{_base_.test_dataloader}}'),  # a loop of one's own on the test split
+    ('val_evaluator', '{{_base_.test_evaluator}}'),
+    ('val_cfg', "dict(type='ValLoop')"),
+])
+def test_validation_written_by_hand_is_refused(tmp_path, key, value):
+    """A validation key of one's own would be replaced or dropped by the switches: refused, named."""
+    path = tmp_path / 'own_val.py'
+    path.write_text(f'_base_ = {CONFIGS[0]!r}\n{key} = {value}\n')
+    with pytest.raises(UserInputError, match=f'own_val.py: config key {key} is set: validation'):
+        load_config(str(path))
+    load_config(str(path), {key: None})  # what device_check.py passes: accepted

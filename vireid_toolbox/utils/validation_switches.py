@@ -76,13 +76,20 @@ def configure_validation(cfg: Config) -> None:
     """Set the validation loop and the best-checkpoint rule from the two switches (in place).
 
     Raises:
-        ValueError: Both switches are on (one validation loop cannot do both).
+        ValueError: Both switches are on (one validation loop cannot do both), or the config
+            writes a validation key itself (the switches would replace it without a word).
     """
     selection = bool(cfg.get('model_selection', False))
     monitor = bool(cfg.get('monitor_test_split', False))
     if selection and monitor:
         raise ValueError('config keys model_selection and monitor_test_split are both True: the '
                          'validation loop holds one split, choose one')
+    written = [key for key in VAL_KEYS if cfg.get(key) is not None]
+    if written:
+        raise ValueError(f'config key {written[0]} is set: validation during training is made by '
+                         'the switches model_selection (held-out training ids) and '
+                         'monitor_test_split (the test split, never for reporting); remove '
+                         f'{", ".join(written)} and set one of them')
     checkpoint_hook = cfg.get('default_hooks', {}).get('checkpoint')
     if checkpoint_hook is not None:
         checkpoint_hook.save_best = 'auto' if selection else None
