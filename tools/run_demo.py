@@ -7,7 +7,8 @@
 3. evaluate them through ``tools/test.py`` with the full SYSU-MM01 protocol
    (all/indoor x single/multi-shot, 10 gallery trials);
 4. draw loss and metric curves, ranked lists for a few queries and PDFENet's ADMG masks;
-5. print R1 / R10 / R20 / mAP / mINP of the methods side by side.
+5. print R1 / R10 / R20 / mAP / mINP of the methods side by side, and R1 / mAP / mINP beside
+   the spread the README states over training seeds (``demo/spread.json``).
 
 Everything lands in ``--work-dir`` (default ``work_dirs/demo``): one sub-directory per method
 with its checkpoint, logs, ``metrics.json`` and pictures, and ``results.md`` with the table.
@@ -22,6 +23,8 @@ import time
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
+from demo_spread import SPREAD_FILE, beside_spread, read_spread  # noqa: E402
 from update_model_table import ModelIndexError, load_models  # noqa: E402
 
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
@@ -60,6 +63,11 @@ def parse_args():
                         'trains its model-zoo config on the synthetic set')
     parser.add_argument('--regenerate', action='store_true',
                         help='generate the synthetic data set again even if it exists')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed (randomness.seed); the README states seed 0 and the '
+                        'spread over seeds')
+    parser.add_argument('--no-spread', action='store_true',
+                        help=f'do not print this run beside the spread of {SPREAD_FILE}')
     return parser.parse_args()
 
 
@@ -127,14 +135,15 @@ def last_checkpoint(work_dir: str) -> str:
     return checkpoint
 
 
-def train_and_test(method: str, config: str, work_root: str) -> dict:
+def train_and_test(method: str, config: str, work_root: str, seed: int) -> dict:
     work_dir = osp.join(work_root, method.lower())
     os.makedirs(work_dir, exist_ok=True)
     start = time.time()
     # the metric curves watch the test split during training (keys test-split-monitor-not-a-result/
     # ...); the table is the last checkpoint's, from tools/test.py
     run(['tools/train.py', config, '--work-dir', work_dir,
-         '--cfg-options', 'monitor_test_split=True'], osp.join(work_dir, 'train.log'))
+         '--cfg-options', 'monitor_test_split=True', f'randomness.seed={seed}'],
+        osp.join(work_dir, 'train.log'))
     print(f'   trained in {(time.time() - start) / 60:.1f} min')
     checkpoint = last_checkpoint(work_dir)
     metrics_file = osp.join(work_dir, 'metrics.json')
@@ -201,6 +210,17 @@ def results_table(results: dict, num_test_ids: int) -> str:
     return '\n'.join(lines)
 
 
+def print_beside_spread(results: dict) -> None:
+    """R1 / mAP / mINP of this run beside the README's spread over seeds."""
+    try:
+        spread = read_spread(osp.join(REPO, SPREAD_FILE))
+    except ValueError as error:
+        print(f'\n   no spread to compare with: {error}')
+        return
+    own = {method: result['metrics'] for method, result in results.items()}
+    print('\n' + '\n'.join(beside_spread(own, spread)))
+
+
 def read_ids(split: str) -> list:
     """The ids of ``exp/<split>_id.txt`` of the demo data set."""
     with open(osp.join(REPO, DATA_ROOT, 'exp', f'{split}_id.txt')) as f:
@@ -217,7 +237,7 @@ def main():
     results = {}
     for method in args.methods:
         step(f'{method}: train and test ({METHODS[method]})')
-        results[method] = train_and_test(method, METHODS[method], work_root)
+        results[method] = train_and_test(method, METHODS[method], work_root, args.seed)
         draw_pictures(method, METHODS[method], results[method])
     table = results_table(results, len(read_ids('test')))
     with open(osp.join(work_root, 'results.md'), 'w') as f:
@@ -225,6 +245,8 @@ def main():
     step(f'results (also in {osp.join(args.work_dir, "results.md")}), '
          f'{(time.time() - started) / 60:.1f} min in all')
     print(table)
+    if not args.no_spread:
+        print_beside_spread(results)
 
 
 if __name__ == '__main__':

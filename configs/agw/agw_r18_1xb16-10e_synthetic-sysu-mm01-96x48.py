@@ -3,7 +3,7 @@
 # per stage), Adam as the other synthetic configs (the recipe's SGD is for ImageNet weights).
 _base_ = [
     '../_base_/models/agw_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
-    '../_base_/schedules/adam_warmup-10e_from-scratch.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adam_warmup-cosine-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(

@@ -3,7 +3,7 @@
 # channel-exchanged + 2 infrared) = 24 images per batch.
 _base_ = [
     '../_base_/models/agw_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
-    '../_base_/schedules/adam_warmup-10e_from-scratch.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adam_warmup-cosine-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(

@@ -3,7 +3,7 @@
 # The code's model otherwise (MFA after layer1-3, DEE before layer4, its four losses, flip test).
 _base_ = [
     '../_base_/models/deen_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
-    '../_base_/schedules/adam_warmup-10e_from-scratch.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adam_warmup-cosine-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(

@@ -4,7 +4,7 @@
 # margin: measured with lr 0.05 on 24 ids and lr 0.01 on 80 ids), hence the Adam schedule.
 _base_ = [
     '../_base_/models/hctri_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
-    '../_base_/schedules/adam_warmup-10e_from-scratch.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adam_warmup-cosine-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(
