@@ -1,9 +1,9 @@
 # LLCM (see llcm_288x144.py) at 384x128 (PDFENet) with cached pose heatmaps, written once by
 # tools/misc/extract_heatmaps.py into `pose_cache`; PDFENet's augmentation (§4.2): a random crop
 # to 384x128 (zero-pad 10 + crop) and no flip.
-dataset_type = 'LLCMDataset'
-data_root = 'data/llcm'
-pose_cache = data_root + '/pose_cache_hrnet-w32'
+_base_ = './llcm_288x144.py'
+
+pose_cache = 'data/llcm/pose_cache_hrnet-w32'
 image_scale = (128, 384)  # (width, height)
 
 train_pipeline = [
@@ -22,20 +22,6 @@ test_pipeline = [
 
 # PDFENet's batch: 8 ids x 4 images x 2 modalities = 64 (§4.2)
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    collate_fn=dict(type='vireid_toolbox.reid_collate'),
-    sampler=dict(type='CrossModalityIdentitySampler', batch_size=64, num_ids=8, num_instances=4),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train', pipeline=train_pipeline))
-test_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    collate_fn=dict(type='vireid_toolbox.reid_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type, data_root=data_root, split='test', test_mode=True,
-        pipeline=test_pipeline))
-
-test_evaluator = dict(type='LLCMMetric', data_root=data_root)
+    batch_size=64, sampler=dict(batch_size=64, num_ids=8, num_instances=4),
+    dataset=dict(pipeline=train_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
