@@ -12,19 +12,3 @@ model = dict(
         num_details=0, idi=None, loss_cmce=None,
         loss_id=dict(type='CrossEntropyLabelSmoothLoss', epsilon=0.0)))
 custom_hooks = []  # no momentum classifier to update
-
-# the data set's pipelines without LoadCachedHeatmaps: no pose cache needed
-train_pipeline = [
-    dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(128, 384)),
-    dict(type='ReIDPadCrop', padding=10),
-    dict(type='PackReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(128, 384)),
-    dict(type='PackReIDInputs'),
-]
-train_dataloader = dict(
-    batch_size=64, sampler=dict(num_ids=8, num_instances=4), dataset=dict(pipeline=train_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

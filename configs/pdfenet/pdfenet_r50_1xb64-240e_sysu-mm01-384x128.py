@@ -7,26 +7,23 @@ _base_ = [
     '../_base_/schedules/adam-240e.py', '../_base_/default_runtime.py'
 ]
 
-pose_cache_dir = 'data/sysu_mm01/pose_cache_hrnet-w32'
+pose_cache_dir = {{_base_.pose_cache}}
 load_heatmaps = dict(
     type='LoadCachedHeatmaps',
     cache_dir=pose_cache_dir,
     expected_pose_model={{_base_.pose_model_signature}})
-# §4.2 names a random crop to 384x128 and no other augmentation: zero-pad 10 + random crop
-# back to 384x128 (the community code's padding; the paper does not say from what size), no
-# flip (docs/en/advanced_guides/deviations.md); the crop moves the heatmaps with the image
+# the data set's pipelines (PDFENet's augmentation, §4.2) reading the pose cache after the image;
+# the crop moves the heatmaps with the image
 train_pipeline = [
     dict(type='LoadReIDImage'), load_heatmaps,
-    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDResize', scale={{_base_.image_scale}}),
     dict(type='ReIDPadCrop', padding=10),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'), load_heatmaps,
-    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDResize', scale={{_base_.image_scale}}),
     dict(type='PackReIDInputs'),
 ]
-
-train_dataloader = dict(
-    batch_size=64, sampler=dict(num_ids=8, num_instances=4), dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

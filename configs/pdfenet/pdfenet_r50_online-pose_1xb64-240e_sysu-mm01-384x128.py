@@ -10,13 +10,13 @@ model = dict(pose={{_base_.pose_model}})
 # the pipelines without LoadCachedHeatmaps: no pose cache needed
 train_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDResize', scale={{_base_.image_scale}}),
     dict(type='ReIDPadCrop', padding=10),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='ReIDResize', scale=(128, 384)),
+    dict(type='ReIDResize', scale={{_base_.image_scale}}),
     dict(type='PackReIDInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

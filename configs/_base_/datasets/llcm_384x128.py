@@ -1,6 +1,6 @@
-# LLCM (see llcm_288x144.py) at 384x128 (PDFENet) with cached pose heatmaps, written once by
-# tools/misc/extract_heatmaps.py into `pose_cache`; PDFENet's augmentation (§4.2): a random crop
-# to 384x128 (zero-pad 10 + crop) and no flip.
+# LLCM (see llcm_288x144.py) at 384x128 (PDFENet); `pose_cache` and the pipelines (no heatmaps)
+# as in sysu_mm01_384x128.py; PDFENet's augmentation (§4.2): a random crop to 384x128 (zero-pad
+# 10 + crop) and no flip.
 _base_ = './llcm_288x144.py'
 
 pose_cache = 'data/llcm/pose_cache_hrnet-w32'
@@ -8,14 +8,12 @@ image_scale = (128, 384)  # (width, height)
 
 train_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='ReIDPadCrop', padding=10),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='PackReIDInputs'),
 ]

@@ -1,22 +1,20 @@
-# RegDB, trial 1, at 384x128 (PDFENet) with cached pose heatmaps; see sysu_mm01_384x128.py for
-# switching to the online pose model.
+# RegDB, trial 1, at 384x128 (PDFENet); `pose_cache` and the pipelines (no heatmaps) as in
+# sysu_mm01_384x128.py.
 dataset_type = 'RegDBDataset'
 data_root = 'data/regdb'
 trial = 1
 pose_cache = data_root + '/pose_cache_hrnet-w32'
 image_scale = (128, 384)  # (width, height)
 
-# PDFENet §4.2: a random crop to 384x128 (zero-pad 10 + crop) and no flip
+# PDFENet §4.2: a random crop to 384x128 (zero-pad 10 + crop) and no flip (sysu_mm01_384x128.py)
 train_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='ReIDPadCrop', padding=10),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='PackReIDInputs'),
 ]

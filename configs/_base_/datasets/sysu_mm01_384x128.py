@@ -1,26 +1,25 @@
-# SYSU-MM01 at 384x128 (PDFENet) with cached pose heatmaps.
-# Heatmaps come from `pose_cache` (written by tools/misc/extract_heatmaps.py) and follow every
-# geometric transform. A config using the online pose model instead (model.pose =
-# MMPoseHeatmaps) replaces the pipelines by ones without LoadCachedHeatmaps, e.g.
-#   train_dataloader = dict(dataset=dict(pipeline=[...]))
-# and a config naming its pose model adds expected_pose_model= to LoadCachedHeatmaps so that a
-# cache made by another model is refused.
+# SYSU-MM01 at 384x128 (PDFENet). `pose_cache` is where tools/misc/extract_heatmaps.py writes
+# the pose heatmaps; the pipelines here read none (as the pose-free baselines and the online pose
+# model, model.pose = MMPoseHeatmaps, need). A config reading the cache adds, after LoadReIDImage,
+#   dict(type='LoadCachedHeatmaps', cache_dir=pose_cache, expected_pose_model=...)
+# naming its pose model so that a cache made by another model is refused; the heatmaps then follow
+# every geometric transform.
 dataset_type = 'SYSUMM01Dataset'
 data_root = 'data/sysu_mm01'
 pose_cache = data_root + '/pose_cache_hrnet-w32'
 image_scale = (128, 384)  # (width, height)
 
-# PDFENet §4.2: a random crop to 384x128 (zero-pad 10 + crop) and no flip
+# §4.2 names a random crop to 384x128 and no other augmentation: zero-pad 10 + random crop
+# back to 384x128 (the community code's padding; the paper does not say from what size), no
+# flip (docs/en/advanced_guides/deviations.md)
 train_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='ReIDPadCrop', padding=10),
     dict(type='PackReIDInputs'),
 ]
 test_pipeline = [
     dict(type='LoadReIDImage'),
-    dict(type='LoadCachedHeatmaps', cache_dir=pose_cache),
     dict(type='ReIDResize', scale=image_scale),
     dict(type='PackReIDInputs'),
 ]
