@@ -2,7 +2,7 @@
 # Adam) with CAJ's loss, channel augmentation and second visible views: 4 ids x (2 visible + 2
 # channel-exchanged + 2 infrared) = 24 images per batch.
 _base_ = [
-    '../_base_/models/agw_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
+    '../_base_/models/caj_r50.py', '../_base_/datasets/synthetic_sysu_mm01_96x48.py',
     '../_base_/schedules/adam_warmup-cosine-10e_from-scratch.py', '../_base_/default_runtime.py'
 ]
 
@@ -10,10 +10,7 @@ model = dict(
     backbone=dict(depth=18, non_local=((2, (1, )), (3, (1, ))), init_cfg=None),
     head=dict(
         num_classes=80,  # the default set's 64 train + 16 val ids
-        in_channels=512,
-        triplet_loss=dict(
-            _delete_=True, type='SquaredDifferenceTripletLoss', alpha=1.0, gamma=1.0, eps=1e-6)),
-    test_cfg=dict(flip=True))
+        in_channels=512))
 
 caj_geometric = [
     dict(type='LoadReIDImage'),

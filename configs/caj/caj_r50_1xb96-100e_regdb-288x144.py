@@ -3,16 +3,11 @@
 # channel-exchanged views + 4 thermal images), 100 epochs, flip test.
 # Trial 1; other trials: --cfg-options with the data set's `trial`.
 _base_ = [
-    '../_base_/models/agw_r50.py', '../_base_/datasets/regdb_288x144.py',
+    '../_base_/models/caj_r50.py', '../_base_/datasets/regdb_288x144.py',
     '../_base_/schedules/sgd_warmup-agw.py', '../_base_/default_runtime.py'
 ]
 
-model = dict(
-    head=dict(
-        num_classes=206,
-        triplet_loss=dict(
-            _delete_=True, type='SquaredDifferenceTripletLoss', alpha=1.0, gamma=1.0, eps=1e-6)),
-    test_cfg=dict(flip=True))
+model = dict(head=dict(num_classes=206))
 
 caj_geometric = [
     dict(type='LoadReIDImage'),

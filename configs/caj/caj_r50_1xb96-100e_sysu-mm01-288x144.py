@@ -3,14 +3,9 @@
 # squared-difference triplet on batches of 8 ids x 4 visible images, their 4 channel-exchanged
 # views and 4 infrared images (96 images); 100 epochs; tested with flipping (the code's testa.py).
 _base_ = [
-    '../_base_/models/agw_r50.py', '../_base_/datasets/sysu_mm01_288x144.py',
+    '../_base_/models/caj_r50.py', '../_base_/datasets/sysu_mm01_288x144.py',
     '../_base_/schedules/sgd_warmup-agw.py', '../_base_/default_runtime.py'
 ]
-
-model = dict(
-    head=dict(triplet_loss=dict(
-        _delete_=True, type='SquaredDifferenceTripletLoss', alpha=1.0, gamma=1.0, eps=1e-6)),
-    test_cfg=dict(flip=True))
 
 # geometric augmentation as AGW, then CAJ's channel-level random erasing on every image;
 # infrared images are also greyed or channel-exchanged (the code's ChannelAdapGray(0.5))
