@@ -1,15 +1,8 @@
 # PDFENet Table 4 "+CMCE" (and Table 6 "B + CMCE"): the baseline with CMCE instead of the
-# identity loss.
-_base_ = './pdfenet-baseline_r50_1xb64-240e_sysu-mm01-384x128.py'
+# identity loss, i.e. the full model without pose, ADMG and IDI.
+_base_ = [
+    '../_base_/models/pdfenet_r50.py', '../_base_/datasets/sysu_mm01_384x128.py',
+    '../_base_/schedules/adam-240e.py', '../_base_/default_runtime.py'
+]
 
-model = dict(
-    head=dict(
-        loss_id=None,
-        loss_cmce=dict(
-            _delete_=True,  # the baseline has none
-            type='CMCELoss',
-            scale=16.0,
-            momentum=0.7,
-            lambda_soft=2.5,
-            lambda_id=0.5)))
-custom_hooks = [dict(type='MomentumUpdateHook')]
+model = dict(pose=None, neck=None, head=dict(num_details=0, idi=None, loss_id=None))
