@@ -7,7 +7,8 @@ _base_ = './pdfenet_r50_1xb64-240e_sysu-mm01-384x128.py'
 
 model = dict(pose={{_base_.pose_model}})
 
-# the pipelines without LoadCachedHeatmaps: no pose cache needed
+# the data set base's pipelines (sysu_mm01_384x128.py), without the full config's
+# LoadCachedHeatmaps: no pose cache needed
 train_pipeline = [
     dict(type='LoadReIDImage'),
     dict(type='ReIDResize', scale={{_base_.image_scale}}),
