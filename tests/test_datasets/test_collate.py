@@ -1,9 +1,15 @@
 """reid_collate: pseudo_collate's values, with one storage per kind of tensor."""
+import pickle
+from multiprocessing.reduction import ForkingPickler
+
 import torch
+import torch.utils.data._utils.worker as torch_worker
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader
 
 from vireid_toolbox.datasets import reid_collate
+from vireid_toolbox.datasets import shared_batch
+from vireid_toolbox.datasets.shared_batch import worker_pool
 from vireid_toolbox.structures import ReIDDataSample
 
 
@@ -58,3 +64,55 @@ def test_batch_crosses_a_worker_unchanged():
     received = list(loader)
     assert len(received) == 2
     assert_same_batch(received[1], pseudo_collate(packed_samples(8)[4:]))
+
+
+def collate_counting_segments(data_batch):
+    """reid_collate, with the number of segments the worker's pool has allocated."""
+    batch = reid_collate(data_batch)
+    batch['segments'] = sum(s is not None for s in worker_pool().storages)
+    return batch
+
+
+def test_worker_reuses_segments_the_main_process_dropped_and_never_those_it_holds():
+    samples = packed_samples(4 * 12)
+    loader = DataLoader(samples, batch_size=4, num_workers=1, prefetch_factor=2,
+                        collate_fn=collate_counting_segments)
+    expected = [pseudo_collate(packed_samples(4 * 12)[i:i + 4]) for i in range(0, 48, 4)]
+    held, segments = [], []
+    for i, batch in enumerate(loader):
+        segments.append(batch.pop('segments'))
+        if i < 4:  # held: their segments stay busy, later batches go elsewhere
+            held.append(batch)
+    for batch, reference in zip(held, expected):
+        assert_same_batch(batch, reference)  # nothing written into a held batch
+    # 3 segments per batch: 4 held + 2 prefetched + the one being consumed, then reused
+    # 3 per batch; busy at once: 4 held, 1 in the loop variable, 1 arriving, 2 prefetched
+    assert segments[3] == 3 * 4 and segments[-1] <= 3 * (4 + 1 + 1 + 2) < 3 * len(expected)
+
+
+def test_held_sample_fields_keep_their_segment():
+    loader = DataLoader(packed_samples(16), batch_size=4, num_workers=1,
+                        collate_fn=reid_collate)
+    kept = []
+    for batch in loader:  # only one heatmap view of each batch survives the loop
+        kept.append(batch['data_samples'][1].heatmaps)
+    for i, heatmaps in enumerate(kept):
+        torch.testing.assert_close(heatmaps, packed_samples(16)[4 * i + 1]['data_samples']
+                                   .heatmaps, rtol=0, atol=0)
+
+
+
+def test_a_worker_batch_pickles_each_stacked_tensor_once(monkeypatch):
+    reduced = []
+    reduce_tensor = ForkingPickler._extra_reducers[torch.Tensor]
+    monkeypatch.setitem(ForkingPickler._extra_reducers, torch.Tensor,
+                        lambda tensor: reduced.append(tensor.shape) or reduce_tensor(tensor))
+    monkeypatch.setattr(torch_worker, '_worker_info', object())  # as in a worker
+    monkeypatch.setattr(shared_batch, '_pools', {})
+    received = pickle.loads(ForkingPickler.dumps(reid_collate(packed_samples(8))))
+    # the images, labels and heatmaps once each (not once per sample), and the pool's flags
+    assert reduced == [(8, 3, 8, 4), (8, ), (8, 16, 6, 3), (shared_batch.POOL_SLOTS, )]
+    assert type(received) is dict
+    assert_same_batch(received, pseudo_collate(packed_samples(8)))
+    for field in ('gt_label', 'heatmaps'):
+        assert len(storages(getattr(s, field) for s in received['data_samples'])) == 1

@@ -3,9 +3,10 @@ from typing import Sequence
 
 import torch
 from mmengine.dataset import pseudo_collate
-from torch.utils.data import default_collate
+from torch.utils.data import get_worker_info
 
 from vireid_toolbox.registry import FUNCTIONS
+from .shared_batch import SharedBatch, worker_pool
 
 STACKED_FIELDS = ('gt_label', 'heatmaps')
 """Data-sample tensors that :func:`reid_collate` turns into views of one batch tensor."""
@@ -31,18 +32,36 @@ def reid_collate(data_batch: Sequence[dict]) -> dict:
     * every data sample's ``gt_label`` and ``heatmaps`` become views of one
       stacked tensor, when all samples have them with one shape.
 
-    In a worker the stacked tensors are written straight into shared memory
-    (torch's ``default_collate``), saving the copy made when they are sent.
-    Values, dtypes and the batch's structure are those of ``pseudo_collate``.
+    In a worker the stacked tensors are written into shared-memory segments
+    that the worker reuses once the main process has dropped them, and the
+    batch is a :class:`~vireid_toolbox.datasets.shared_batch.SharedBatch`
+    (the main process receives a plain dict). Values, dtypes and the batch's
+    structure are those of ``pseudo_collate``.
     """
     batch = pseudo_collate(data_batch)
-    if isinstance(batch, dict) and isinstance(batch.get('inputs'), list) and batch['inputs']:
-        if _same_shape(batch['inputs']):
-            batch['inputs'] = default_collate(batch['inputs'])
-        samples = batch.get('data_samples') or []
-        for field in STACKED_FIELDS:
-            values = [getattr(sample, field, None) for sample in samples]
-            if values and all(isinstance(v, torch.Tensor) for v in values) and _same_shape(values):
-                for sample, view in zip(samples, default_collate(values)):
-                    setattr(sample, field, view)
+    if not (isinstance(batch, dict) and isinstance(batch.get('inputs'), list) and batch['inputs']):
+        return batch
+    in_worker = get_worker_info() is not None
+    pooled = []
+
+    def stack(tensors):
+        if not in_worker:
+            return torch.stack(tensors)
+        stacked, slot = worker_pool().stack(tensors)
+        if slot is not None:
+            pooled.append((stacked, slot))
+        return stacked
+
+    if _same_shape(batch['inputs']):
+        batch['inputs'] = stack(batch['inputs'])
+    samples = batch.get('data_samples')
+    stacked = {}
+    for field in STACKED_FIELDS:
+        values = [getattr(sample, field, None) for sample in samples or []]
+        if values and all(isinstance(v, torch.Tensor) for v in values) and _same_shape(values):
+            stacked[field] = stack(values)
+            for sample, view in zip(samples, stacked[field]):
+                setattr(sample, field, view)
+    if in_worker and isinstance(samples, list):
+        return SharedBatch(batch, stacked, pooled, worker_pool().flags)
     return batch
