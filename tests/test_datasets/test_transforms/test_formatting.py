@@ -27,6 +27,13 @@ def test_pack_image_label_and_metainfo():
     assert 'heatmaps' not in sample
 
 
+@pytest.mark.parametrize('shape', [(8, 4), (8, 4, 1), (8, 4, 4)])
+def test_pack_any_number_of_channels(shape):
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    inputs = PackReIDInputs()(dict(img=img))['inputs']
+    np.testing.assert_array_equal(inputs.numpy(), img.reshape(8, 4, -1).transpose(2, 0, 1))
+
+
 def test_pack_heatmaps_and_tta_flag():
     heatmaps = np.random.default_rng(1).random((16, 4, 2)).astype(np.float16)
     results = dict(img=np.zeros((8, 4, 3), np.uint8), heatmaps=heatmaps, flip=True, tta=True)
