@@ -4,8 +4,10 @@ The config keeps its model, sampler, pipeline and hooks; device_check's smoke op
 backbone, the batch and the input small and point the data root at the tiny synthetic set. Every
 method's main config, with and without AMP, runs through the tool in test_device_check.py.
 """
+import os
 import os.path as osp
 import sys
+import time
 
 import pytest
 from mmengine.config import Config
@@ -41,12 +43,23 @@ def test_pdfenet_through_a_worker_reports_all_parts(workspace, tiny_sysu_root, c
     assert list(figures['stages_us']) == ['sampler', 'data info',
                                           *(step['type'] for step in pipeline), 'collate']
     assert all(figures[part] > 0 for part in ('loader', 'reference', 'model', 'end_to_end'))
+    # the worker's CPU time in the timed batch (read from /proc: below one clock tick here)
+    assert figures['loader_worker_cpu_us'] >= 0 and figures['loader_main_cpu_us'] >= 0
     assert figures['loader_per_worker'] == figures['loader']
     assert figures['loader_per_worker_vs_reference'] == pytest.approx(
         figures['loader'] / figures['reference'])
     assert figures['stall_ratio'] == pytest.approx(
         figures['end_to_end'] / min(figures['loader'], figures['model']))
     assert out.is_file()
+
+
+def test_cpu_time_of_a_process_from_proc():
+    start, start_proc = time.process_time(), benchmark_train.process_cpu_seconds(os.getpid())
+    while time.process_time() - start < 0.3:
+        pass
+    spent = benchmark_train.process_cpu_seconds(os.getpid()) - start_proc
+    assert spent == pytest.approx(time.process_time() - start, abs=0.03)  # clock ticks of 10 ms
+    assert benchmark_train.process_cpu_seconds(2**22 + 1) is None  # above Linux's largest pid
 
 
 def test_switches_become_config_entries():

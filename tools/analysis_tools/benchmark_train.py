@@ -14,8 +14,8 @@ hooks), with the switches applied as config edits (``switched_config``):
   workers), next to the same images read and resized by bare
   ``cv2.imread`` + ``cv2.resize`` in this process, and an in-process CPU-time
   profile of the loader's stages (sampler, data info, each transform, collation); the
-  CPU time per image of loader (workers included) and reference, the figure
-  that other load on the machine does not distort;
+  CPU time per image of the workers and of this process in the timed batches and of
+  the reference, figures that other load on the machine distorts far less;
 * **model**: images/s of ``train_step`` (forward, backward, optimizer step) on
   one in-memory batch of the loader, no loading;
 * **end to end**: images/s of ``Runner.train()`` (an iteration-based loop of
@@ -25,7 +25,6 @@ hooks), with the switches applied as config edits (``switched_config``):
   and the wall time of each part.
 """
 import argparse
-import gc
 import itertools
 import json
 import os
@@ -34,7 +33,7 @@ import platform
 import resource
 import tempfile
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -169,39 +168,40 @@ class IterationClock(Hook):
         self.stop = time.perf_counter()
 
 
-def loader_throughput(loader, warmup: int, iters: int) -> float:
-    """Images/s of iterating the data loader (after ``warmup`` batches)."""
+def process_cpu_seconds(pid: int) -> Optional[float]:
+    """CPU seconds (user + system) of a live process from ``/proc`` (None where there is none)."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()  # the fields after the command name
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def loader_throughput(loader, warmup: int, iters: int) -> Tuple[float, Optional[float], float]:
+    """Images/s of the data loader after ``warmup`` batches, and CPU microseconds per image of
+    its workers (None without workers or ``/proc``) and of this process in the timed batches.
+
+    Unlike images/s, CPU time hardly depends on what else the machine runs.
+    """
     batches = iter(loader)
     for _ in range(warmup):
         next(batches)
+    workers = [worker.pid for worker in getattr(batches, '_workers', [])]
+
+    def workers_cpu() -> Optional[float]:
+        seconds = [process_cpu_seconds(pid) for pid in workers]
+        return None if not workers or None in seconds else sum(seconds)
+
     images = 0
-    start = time.perf_counter()
+    start, start_cpu, start_workers = time.perf_counter(), time.process_time(), workers_cpu()
     for batch in itertools.islice(batches, iters):
         images += len(batch['inputs'])
-    return images / (time.perf_counter() - start)
-
-
-def cpu_seconds() -> float:
-    """CPU seconds of this process and of its exited children (the loader's workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def loader_cpu_us(runner, loader_cfg: dict, batches: int) -> float:
-    """CPU microseconds per image of ``batches`` batches of the train loader, workers included.
-
-    The Runner builds the config's loader again with workers that exit when it
-    is done, so that their CPU time is counted. Unlike images/s, CPU time does
-    not depend on what else the machine runs.
-    """
-    loader = runner.build_dataloader(dict(loader_cfg, persistent_workers=False))
-    start = cpu_seconds()
-    iterator = iter(loader)
-    images = sum(len(batch['inputs']) for batch in itertools.islice(iterator, batches))
-    del iterator  # joins the workers
-    gc.collect()
-    return (cpu_seconds() - start) * 1e6 / images
+    wall, main_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    end_workers = workers_cpu()
+    worker_us = (None if start_workers is None or end_workers is None else
+                 (end_workers - start_workers) * 1e6 / images)
+    return images / wall, worker_us, main_cpu * 1e6 / images
 
 
 def resize_scale(pipeline: List[dict]) -> tuple:
@@ -266,7 +266,8 @@ def measure_loader(runner, cfg: Config, args, figures: dict) -> None:
     """Loader throughput, the bare decode + resize reference and the per-stage profile."""
     loader = runner.train_dataloader
     start = time.perf_counter()
-    figures['loader'] = loader_throughput(loader, args.warmup, args.iters)
+    figures['loader'], figures['loader_worker_cpu_us'], figures['loader_main_cpu_us'] = \
+        loader_throughput(loader, args.warmup, args.iters)
     figures['loader_wall'] = time.perf_counter() - start
     figures['loader_per_worker'] = figures['loader'] / max(1, loader.num_workers)
     indices = list(itertools.islice(iter(loader.sampler), args.iters * loader.batch_size))
@@ -274,9 +275,9 @@ def measure_loader(runner, cfg: Config, args, figures: dict) -> None:
     scale = resize_scale(cfg.train_dataloader.dataset.pipeline)
     figures['reference'], figures['reference_cpu_us'] = reference_throughput(paths, scale)
     figures['loader_per_worker_vs_reference'] = figures['loader_per_worker'] / figures['reference']
-    figures['loader_cpu_us'] = loader_cpu_us(runner, cfg.train_dataloader,
-                                             args.warmup + args.iters)
-    figures['reference_vs_loader_cpu'] = figures['reference_cpu_us'] / figures['loader_cpu_us']
+    if figures['loader_worker_cpu_us']:
+        figures['reference_vs_worker_cpu'] = (figures['reference_cpu_us'] * loader.num_workers /
+                                              figures['loader_worker_cpu_us'])
     figures['stages_us'] = stage_profile(loader, indices)
 
 
@@ -324,6 +325,18 @@ def run(cfg: Config, args) -> dict:
     return figures
 
 
+def cpu_line(figures: dict) -> str:
+    """The CPU-time line of the loader figures."""
+    main = f'main process {figures["loader_main_cpu_us"]:.0f} us'
+    reference = f'reference {figures["reference_cpu_us"]:.0f} us'
+    if not figures['loader_worker_cpu_us']:
+        return f'CPU time per image: {main}, {reference} (no worker CPU time here)'
+    return (f'CPU time per image of the timed batches: workers '
+            f'{figures["loader_worker_cpu_us"]:.0f} us, {main}, {reference}; reference / '
+            f'worker CPU: {figures["reference_vs_worker_cpu"]:.2f} (per worker / reference '
+            f'without other load)')
+
+
 def report(figures: dict) -> str:
     """The figures as the lines the tool prints."""
     memory = 'CUDA max_memory_allocated' if figures['device'] == 'cuda' else 'peak RSS'
@@ -344,9 +357,7 @@ def report(figures: dict) -> str:
             f'reference: {figures["reference"]:.1f} images/s (cv2.imread + cv2.resize of the '
             f'same files, in this process); loader per worker / reference: '
             f'{figures["loader_per_worker_vs_reference"]:.2f}',
-            f'CPU time per image: loader {figures["loader_cpu_us"]:.0f} us (workers and main '
-            f'process), reference {figures["reference_cpu_us"]:.0f} us; reference / loader: '
-            f'{figures["reference_vs_loader_cpu"]:.2f} (per worker / reference without other load)',
+            cpu_line(figures),
             'loader stages (CPU us per image, in this process): ' +
             ', '.join(f'{stage} {us:.0f}' for stage, us in stages.items()) +
             f'; sum {sum(stages.values()):.0f}',
