@@ -90,6 +90,21 @@ def test_worker_reuses_segments_the_main_process_dropped_and_never_those_it_hold
     assert segments[3] == 3 * 4 and segments[-1] <= 3 * (4 + 1 + 1 + 2) < 3 * len(expected)
 
 
+def test_pool_reuses_the_tightest_free_segment():
+    pool = shared_batch._SegmentPool(slots=3)
+    images, image_slot = pool.stack([torch.ones(1000)] * 2)
+    labels, label_slot = pool.stack([torch.ones(2)] * 2)
+    segments = [s.data_ptr() for s in pool.storages[:2]]
+    pool.flags.zero_()  # both dropped by the receiver
+    labels, again = pool.stack([torch.full((2, ), 2.)] * 2)
+    assert again == label_slot  # not the free image segment
+    images, again = pool.stack([torch.full((1000, ), 3.)] * 2)
+    assert again == image_slot and [s.data_ptr() for s in pool.storages[:2]] == segments
+    assert pool.flags.tolist() == [1, 1, 0] and images.sum() == 6000 and labels.sum() == 8
+    assert pool.stack([torch.ones(5000)] * 2)[1] == 2  # the unused slot, not a reallocation
+    assert pool.stack([torch.ones(1)])[1] is None  # none free: a fresh segment
+
+
 def test_held_sample_fields_keep_their_segment():
     loader = DataLoader(packed_samples(16), batch_size=4, num_workers=1,
                         collate_fn=reid_collate)

@@ -5,7 +5,8 @@ torch's ``default_collate`` stacks every batch into a fresh segment, and
 creating, faulting in and unmapping fresh shared pages costs far more than the
 copy: collating a 64-image batch at 384x128 with 16 64x24 heatmaps per image
 took ~190 µs of CPU per image into fresh segments, ~35 µs into reused ones.
-Here each worker keeps a small pool of segments;
+Here each worker keeps a pool of at most ``POOL_SLOTS`` segments (about as much
+shared memory as the batches in flight took before, kept until the worker exits);
 the main process marks a segment free (a flag in a shared array) when the last
 tensor using its memory dies, and the worker stacks the next batch into a free
 one. A segment still in use, however the main process keeps the batch, is
@@ -49,13 +50,17 @@ class _SegmentPool:
         return out, slot
 
     def _free_slot(self, nbytes: int) -> Optional[int]:
-        """A free slot whose segment holds ``nbytes`` (else any free slot), or None."""
+        """The free slot whose segment holds ``nbytes`` most tightly (labels do not take an
+        image segment), else an unused slot, else the free slot to reallocate; None if none."""
         free = self.flags.eq(0).nonzero().flatten().tolist()
-        for slot in free:
-            storage = self.storages[slot]
-            if storage is not None and storage.nbytes() >= nbytes:
-                return slot
-        return free[0] if free else None
+        if not free:
+            return None
+        sizes = {slot: self.storages[slot].nbytes() if self.storages[slot] is not None else -1
+                 for slot in free}
+        fitting = [slot for slot in free if sizes[slot] >= nbytes]
+        if fitting:
+            return min(fitting, key=sizes.get)
+        return min(free, key=sizes.get)  # unused (-1) first
 
 
 _pools: Dict[int, _SegmentPool] = {}
