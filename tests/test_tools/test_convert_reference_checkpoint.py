@@ -22,6 +22,7 @@ from convert_reference_checkpoint import ConversionError, convert_state_dict  # 
 TOOL = osp.join(REPO, 'tools/misc/convert_reference_checkpoint.py')
 AGW = 'configs/agw/agw_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
 HCTRI = 'configs/hctri/hctri_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
+DEEN = 'configs/deen/deen_r18_1xb16-10e_synthetic-sysu-mm01-96x48.py'
 
 
 def randn_like_state(state, gen):
@@ -79,10 +80,42 @@ def hctri_reference_state(num_classes=80):
     return state
 
 
-def build(config):
+def deen_reference_state(last_stage, num_classes=80):
+    """What the DEEN code's embed_net with a ResNet-18 would save: its three whole ResNets,
+    MFA1..MFA<last_stage - 1> (CNL and PNL), DEE before the last stage, BNNeck, classifier."""
+    gen = torch.Generator().manual_seed(2)
+    state = {**resnet18_keys('visible_module.visible.', gen),
+             **resnet18_keys('thermal_module.thermal.', gen),
+             **resnet18_keys('base_resnet.base.', gen)}
+    channels = (64, 64, 128, 256, 512)  # stem, layer1..layer4 outputs of a ResNet-18
+    for k in range(1, last_stage):
+        high, low = channels[k], channels[k - 1]
+        for part, inner in (('CNL', low), ('PNL', low // 2)):
+            prefix = f'MFA{k}.{part}.'
+            for conv, in_channels in (('g', low), ('theta', high), ('phi', low)):
+                state[f'{prefix}{conv}.weight'] = torch.randn(inner, in_channels, 1, 1,
+                                                              generator=gen)
+                state[f'{prefix}{conv}.bias'] = torch.randn(inner, generator=gen)
+            state[prefix + 'W.0.weight'] = torch.randn(high, inner, 1, 1, generator=gen)
+            state[prefix + 'W.0.bias'] = torch.randn(high, generator=gen)
+            state.update(bn_keys(prefix + 'W.1.', high, gen))
+    dee = channels[last_stage - 1]
+    for b in (1, 2):
+        for d in (1, 2, 3):
+            state[f'DEE.FC{b}{d}.weight'] = torch.randn(dee // 4, dee, 3, 3, generator=gen)
+        state[f'DEE.FC{b}.weight'] = torch.randn(dee, dee // 4, 1, 1, generator=gen)
+        state[f'DEE.FC{b}.bias'] = torch.randn(dee, generator=gen)
+    state.update(bn_keys('bottleneck.', channels[last_stage], gen))
+    state['classifier.weight'] = torch.randn(num_classes, channels[last_stage], generator=gen)
+    return state
+
+
+def build(config, **backbone_and_head):
     register_all_modules()
     model_cfg = Config.fromfile(osp.join(REPO, config)).model.to_dict()
     drop_init_cfg(model_cfg)
+    for part, overrides in backbone_and_head.items():
+        model_cfg[part].update(overrides)
     return MODELS.build(model_cfg)
 
 
@@ -130,6 +163,41 @@ def test_hctri_checkpoint_converts():
              'backbone.shared.0.0.downsample.0.weight',
              'local_conv_list.5.1.running_mean': 'neck.reductions.5.1.running_mean',
              'fc_list.3.bias': 'head.classifiers.3.bias'}
+    for ref_key, our_key in pairs.items():
+        assert torch.equal(state[our_key], reference[ref_key]), our_key
+
+
+@pytest.mark.parametrize('last_stage', [4, 3])
+def test_deen_checkpoint_converts_through_the_tool(tmp_path, monkeypatch, last_stage):
+    """SYSU-MM01/LLCM model (MFA1-3, layer4) and RegDB model (no MFA3: its layer4 is unused);
+    saved as the code's train.py does, here from DataParallel (``module.`` prefix). The first
+    runs the command line, the second its main() in this process (a second start-up is slow)."""
+    reference = deen_reference_state(last_stage)
+    src, dst = tmp_path / 'deen_best.t', tmp_path / 'converted.pth'
+    torch.save({'net': {'module.' + k: v for k, v in reference.items()}, 'epoch': 3}, src)
+    if last_stage == 4:
+        run_tool(TOOL, 'deen', str(src), str(dst), timeout=120)
+    else:
+        monkeypatch.setattr(sys, 'argv', [TOOL, 'deen', str(src), str(dst)])
+        convert_reference_checkpoint.main()
+    model = build(DEEN, backbone=dict(last_stage=last_stage),
+                  head=dict(in_channels=512 if last_stage == 4 else 256))
+    model.load_state_dict(checkpoint_state_dict(str(dst)), strict=True)
+    state = model.state_dict()
+    pairs = {'visible_module.visible.conv1.weight': 'backbone.specific.0.0.conv1.weight',
+             'thermal_module.thermal.bn1.running_var': 'backbone.specific.1.0.bn1.running_var',
+             'base_resnet.base.layer1.0.conv1.weight': 'backbone.shared.0.0.conv1.weight',
+             'base_resnet.base.layer3.1.bn2.bias': 'backbone.shared.2.1.bn2.bias',
+             'MFA1.CNL.theta.bias': 'backbone.mfa.0.channel_nl.theta.bias',
+             'MFA2.PNL.W.1.running_mean': 'backbone.mfa.1.pixel_nl.W.1.running_mean',
+             'DEE.FC13.weight': 'backbone.dee.branches.0.convs.2.weight',
+             'DEE.FC21.weight': 'backbone.dee.branches.1.convs.0.weight',
+             'DEE.FC2.bias': 'backbone.dee.branches.1.fuse.bias',
+             'bottleneck.running_mean': 'head.bottleneck.running_mean',
+             'classifier.weight': 'head.classifier.weight'}
+    if last_stage == 4:
+        pairs.update({'base_resnet.base.layer4.1.conv2.weight': 'backbone.shared.3.1.conv2.weight',
+                      'MFA3.CNL.W.0.weight': 'backbone.mfa.2.channel_nl.W.0.weight'})
     for ref_key, our_key in pairs.items():
         assert torch.equal(state[our_key], reference[ref_key]), our_key
 

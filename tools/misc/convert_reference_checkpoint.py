@@ -108,12 +108,44 @@ HCTRI = KeyMapping(
     '(share_net=2, pcb=on, 6 strips)',
     toolbox_model='configs/_base_/models/hctri_r50.py')
 
-MAPPINGS: Dict[str, KeyMapping] = {'agw': AGW, 'caj': AGW, 'hctri': HCTRI}
+def _drop_layer4_without_mfa3(reference: StateDict, converted: StateDict) -> None:
+    """Drop layer4 of a DEEN RegDB model: its code runs no ``MFA3`` and no layer4 there."""
+    if not any(key.startswith('MFA3.') for key in reference):
+        for key in [key for key in converted if key.startswith('backbone.shared.3.')]:
+            del converted[key]
+
+
+def _indexed(template: str, *groups: int) -> Callable[[re.Match], str]:
+    """A replacement formatting the 1-based numbers of ``groups`` 0-based into ``template``."""
+    return lambda match: template.format(*(int(match[g]) - 1 for g in groups))
+
+
+DEEN = KeyMapping(
+    rules=[
+        (r'^visible_module\.visible\.(conv1|bn1)\.', r'backbone.specific.0.0.\1.'),
+        (r'^thermal_module\.thermal\.(conv1|bn1)\.', r'backbone.specific.1.0.\1.'),
+        (r'^base_resnet\.base\.layer([1-4])\.', _shared_stage(1)),
+        (r'^MFA([1-3])\.CNL\.', _indexed('backbone.mfa.{}.channel_nl.', 1)),
+        (r'^MFA([1-3])\.PNL\.', _indexed('backbone.mfa.{}.pixel_nl.', 1)),
+        (r'^DEE\.FC([12])([1-3])\.', _indexed('backbone.dee.branches.{}.convs.{}.', 1, 2)),
+        (r'^DEE\.FC([12])\.', _indexed('backbone.dee.branches.{}.fuse.', 1)),
+        (r'^bottleneck\.', 'head.bottleneck.'),
+        (r'^classifier\.', 'head.classifier.'),
+    ],
+    # three whole ResNets of which the code runs the streams' stems and the base's layer1-4
+    unused=[r'^(visible_module\.visible|thermal_module\.thermal)\.(layer[1-4]|fc)\.',
+            r'^base_resnet\.base\.(conv1|bn1|fc)\.'],
+    fix=_drop_layer4_without_mfa3,
+    reference='ZYK100/LLCM, embed_net of DEEN/model.py (RegDB: no MFA3, no layer4)',
+    toolbox_model='configs/deen/deen_r50_1xb48-151e_{llcm,sysu-mm01,regdb}-384x144.py')
+
+MAPPINGS: Dict[str, KeyMapping] = {'agw': AGW, 'caj': AGW, 'deen': DEEN, 'hctri': HCTRI}
 """Method name → key mapping; a new method adds one entry."""
 
 
 def reference_state_dict(checkpoint: dict, source: str) -> StateDict:
-    """The state dict of a reference checkpoint: its ``net``/``state_dict``/``model`` or itself."""
+    """The state dict of a reference checkpoint (its ``net``/``state_dict``/``model`` or itself),
+    without the ``module.`` prefix of ``DataParallel``."""
     if not isinstance(checkpoint, dict):
         raise ConversionError(f'{source} holds a {type(checkpoint).__name__}, not a state dict')
     for key in ('net', 'state_dict', 'model'):
@@ -123,7 +155,9 @@ def reference_state_dict(checkpoint: dict, source: str) -> StateDict:
     if not checkpoint or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
         raise ConversionError(f'{source} holds no state dict (expected tensors, or a dict with '
                               'one under "net", "state_dict" or "model")')
-    return checkpoint
+    # the codes' training scripts can wrap the model in DataParallel, which prefixes every key
+    return OrderedDict((key[len('module.'):] if key.startswith('module.') else key, value)
+                       for key, value in checkpoint.items())
 
 
 def convert_state_dict(reference: StateDict, method: str) -> StateDict:

@@ -3,7 +3,7 @@
 The reference code is imported from ``--reference-dir`` (a checkout of the
 authors' ``DEEN/`` folder, kept outside this repository); its randomly
 initialised ``embed_net`` (every BatchNorm randomised too, so the zero-initialised
-MFA residuals take part) is converted with :func:`convert_deen_state_dict` into
+MFA residuals take part) is converted with ``convert_reference_checkpoint.py`` into
 the toolbox model of the DEEN config. Both run (in float64 by default) on the same batch and
 report: the test features (image + mirror, as the code's test), every training
 loss term, the gradients of the first and last backbone layers, and all weights
@@ -27,9 +27,9 @@ from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
+from convert_reference_checkpoint import convert_state_dict  # its sibling in tools/misc
 from vireid_toolbox.registry import MODELS
 from vireid_toolbox.utils import register_all_modules
-from vireid_toolbox.utils.deen_reference import convert_deen_state_dict
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = {
@@ -139,9 +139,10 @@ def main():
     cfg.model.backbone.init_cfg = None
     cfg.model.head.num_classes = num_classes
     model = MODELS.build(cfg.model).to(dtype)
-    converted, dropped = convert_deen_state_dict(ref.state_dict())
+    converted = convert_state_dict(ref.state_dict(), 'deen')
     model.load_state_dict(converted, strict=True)
-    print(f'converted {len(converted)} tensors, dropped {len(dropped)} unused reference tensors')
+    print(f'converted {len(converted)} tensors, dropped '
+          f'{len(ref.state_dict()) - len(converted)} unused reference tensors')
 
     gen = torch.Generator().manual_seed(args.seed + 1)
     batch = args.num_ids * args.num_instances
@@ -207,7 +208,7 @@ def main():
     before = {k: v.clone() for k, v in model.named_parameters()}
     ref_optim.step()
     wrapper.step()
-    stepped, _ = convert_deen_state_dict(ref.state_dict())
+    stepped = convert_state_dict(ref.state_dict(), 'deen')
     weights = max(relative(model.get_parameter(k), stepped[k]) for k in before)
     report('weights after one step, max relative diff', weights, RELATIVE_TOL)
     if dtype == torch.float64:  # in float32, w_new - w_old of tiny updates is mostly rounding
