@@ -10,8 +10,10 @@ should fall), and ``tools/run_demo.py`` prints its own result beside that spread
 --seed S`` for each seed (``--work-dir``/seed_S), writes every seed's numbers to ``--out``
 (``demo/spread.json``) and prints the tables; ``--update-readme`` also rewrites them between
 README.md's ``<!-- demo-table:start -->`` / ``<!-- demo-table:end -->`` markers.
-``--render`` only rewrites README.md from an existing ``--out`` and ``--check`` compares (exit
-status 1 when README.md is out of date).
+``--collect`` gathers seeds already run into ``--work-dir``/seed_S (e.g. in parallel, by
+``tools/run_demo.py --seed S --work-dir .../seed_S``) instead of running them. ``--render`` only
+rewrites README.md from an existing ``--out`` and ``--check`` compares (exit status 1 when
+README.md is out of date).
 """
 import argparse
 import json
@@ -141,6 +143,11 @@ def collect(work_dirs: Dict[int, str], methods: List[str]) -> Values:
     """Every seed's metrics.json values, as ``Values``."""
     from vireid_toolbox.evaluation.metrics_file import metric_values
     values: Values = {}
+    for work_dir in work_dirs.values():
+        for method in methods:
+            if not osp.isfile(osp.join(work_dir, method.lower(), 'metrics.json')):
+                raise ValueError(f'{work_dir}/{method.lower()}/metrics.json does not exist: '
+                                 'that seed has not run')
     for method in methods:
         values[method] = {setting: {name: [] for name in COLUMNS} for setting in SETTINGS}
         for seed, work_dir in work_dirs.items():
@@ -151,10 +158,20 @@ def collect(work_dirs: Dict[int, str], methods: List[str]) -> Values:
     return values
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else the architecture."""
+    if osp.isfile('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
+    """What the numbers depend on besides the seed: CPU, threads, torch."""
     import torch
-    cpu = platform.processor() or platform.machine()
-    return (f'{os.cpu_count()} CPU cores ({cpu}), {torch.get_num_threads()} torch threads, '
+    return (f'{os.cpu_count()} CPU cores ({cpu_name()}), {torch.get_num_threads()} torch threads, '
             f'torch {torch.__version__}, no GPU used')
 
 
@@ -167,6 +184,8 @@ def parse_args():
     parser.add_argument('--out', default=SPREAD_FILE, help='the spread file (JSON)')
     parser.add_argument('--update-readme', action='store_true',
                         help='also rewrite the demo tables of README.md')
+    parser.add_argument('--collect', action='store_true',
+                        help='only collect the seeds already run into --work-dir/seed_S')
     parser.add_argument('--render', action='store_true',
                         help='only rewrite README.md from --out (no training)')
     parser.add_argument('--check', action='store_true',
@@ -174,23 +193,32 @@ def parse_args():
     return parser.parse_args()
 
 
+def run_demo(seed: int, methods: List[str], work_dir: str) -> None:
+    """``tools/run_demo.py`` with one seed into ``work_dir``."""
+    start = time.time()
+    print(f'==> seed {seed}: tools/run_demo.py in {work_dir}', flush=True)
+    subprocess.run([sys.executable, osp.join(REPO, 'tools', 'run_demo.py'), '--seed', str(seed),
+                    '--methods', *methods, '--work-dir', work_dir, '--no-spread'], cwd=REPO,
+                   check=True)
+    print(f'==> seed {seed} took {(time.time() - start) / 60:.1f} min', flush=True)
+
+
 def run_seeds(args) -> dict:
+    """Run (or with ``--collect`` only gather) the demo of every seed: the spread file's content."""
     sys.path.insert(0, osp.join(REPO, 'tools'))
     from run_demo import DEFAULT_METHODS
     methods = args.methods or list(DEFAULT_METHODS)
-    work_dirs = {}
-    for seed in args.seeds:
-        work_dirs[seed] = osp.join(osp.abspath(args.work_dir), f'seed_{seed}')
-        start = time.time()
-        print(f'==> seed {seed}: tools/run_demo.py in {work_dirs[seed]}', flush=True)
-        subprocess.run([sys.executable, osp.join(REPO, 'tools', 'run_demo.py'), '--seed',
-                        str(seed), '--methods', *methods, '--work-dir', work_dirs[seed],
-                        '--no-spread'], cwd=REPO, check=True)
-        print(f'==> seed {seed} took {(time.time() - start) / 60:.1f} min', flush=True)
+    work_dirs = {seed: osp.join(osp.abspath(args.work_dir), f'seed_{seed}') for seed in args.seeds}
+    if not args.collect:
+        for seed, work_dir in work_dirs.items():
+            run_demo(seed, methods, work_dir)
     seeds = ' '.join(str(s) for s in args.seeds)
     command = f'python tools/analysis_tools/demo_spread.py --seeds {seeds}'
     if args.methods:
         command += ' --methods ' + ' '.join(args.methods)
+    if args.collect:
+        command = (f'python tools/run_demo.py --seed S --work-dir DIR/seed_S for S in {seeds}, '
+                   f'then {command} --work-dir DIR --collect')
     return dict(command=command, machine=machine(), seeds=list(args.seeds),
                 values=collect(work_dirs, methods))
 
