@@ -24,7 +24,7 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-from demo_spread import SPREAD_FILE, beside_spread, read_spread  # noqa: E402
+from demo_spread import SPREAD_FILE, beside_spread, read_spread, setting_key  # noqa: E402
 from update_model_table import ModelIndexError, load_models  # noqa: E402
 
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
@@ -204,9 +204,10 @@ def results_table(results: dict, num_test_ids: int) -> str:
              '|---|---|' + '---:|' * len(COLUMNS)]
     for method, result in results.items():
         for setting in SETTINGS:
-            values = [result['metrics'][f'sysu/{setting}/{name}'] for name in COLUMNS]
-            lines.append(f'| {method} | {setting} | ' + ' | '.join(f'{v:.1f}' for v in values) +
-                         ' |')
+            keys = [setting_key(result['metrics'], setting, name) for name in COLUMNS]
+            label = keys[0].split('/')[1]  # the setting with its tags, e.g. all-single+flip
+            lines.append(f'| {method} | {label} | ' +
+                         ' | '.join(f'{result["metrics"][key]:.1f}' for key in keys) + ' |')
     return '\n'.join(lines)
 
 

@@ -100,3 +100,22 @@ def test_run_demo_trains_with_the_seed_given(monkeypatch, tmp_path):
         run_demo.train_and_test('HcTri', run_demo.METHODS['HcTri'], str(tmp_path), seed=3)
     assert calls[0][:2] == ['tools/train.py', run_demo.METHODS['HcTri']]
     assert 'randomness.seed=3' in calls[0]
+
+
+def test_demo_table_takes_each_methods_tagged_keys():
+    """Flip-TTA methods (DEEN, AGW, CAJ) report sysu/<setting>+flip/...: the demo's table and its
+    check beside the spread read them and say so, instead of failing at the end of the run."""
+    run_demo = load_tool_module('tools/run_demo.py')
+    plain = {f'sysu/{s}/{m}': 10.0 + i for i, s in enumerate(run_demo.SETTINGS)
+             for m in (*run_demo.COLUMNS, 'R5')}
+    flip = {k.replace('-single/', '-single+flip/').replace('-multi/', '-multi+flip/'): v + 50
+            for k, v in plain.items()}
+    table = run_demo.results_table({'HcTri': dict(metrics=plain), 'DEEN': dict(metrics=flip)}, 16)
+    assert '| HcTri | all-single | 10.0 | 10.0 | 10.0 | 10.0 | 10.0 |' in table
+    assert '| DEEN | indoor-multi+flip | 63.0 | 63.0 | 63.0 | 63.0 | 63.0 |' in table
+    spread = _spread([60.0, 70.0, 65.0])
+    spread['values']['DEEN'] = spread['values'].pop('HcTri')
+    lines = '\n'.join(run_demo.beside_spread({'DEEN': flip}, spread))
+    assert '| DEEN | all-single | 60.0 [60.0–70.0] |' in lines
+    with pytest.raises(KeyError, match='one key of all-single/R1 expected'):
+        run_demo.setting_key({**plain, 'sysu/all-single+rerank/R1': 1.0}, 'all-single', 'R1')

@@ -38,6 +38,16 @@ Values = Dict[str, Dict[str, Dict[str, List[float]]]]
 """method -> setting -> metric -> one value per seed (percent)."""
 
 
+def setting_key(metrics: Dict[str, float], setting: str, name: str) -> str:
+    """The metrics.json key of ``name`` in ``setting``, with the tags the method's evaluation adds
+    (``sysu/all-single+flip/R1`` for a flip-TTA method such as DEEN, AGW, CAJ)."""
+    keys = [key for key in metrics
+            if key.split('/')[-1] == name and key.split('/')[1].split('+')[0] == setting]
+    if len(keys) != 1:
+        raise KeyError(f'one key of {setting}/{name} expected among the metrics, found {keys}')
+    return keys[0]
+
+
 def read_spread(path: str) -> dict:
     """The spread file; a missing or malformed one is an error naming it."""
     if not osp.isfile(path):
@@ -131,7 +141,7 @@ def beside_spread(own: Dict[str, Dict[str, float]], spread: dict) -> List[str]:
         for setting in SETTINGS:
             cells = []
             for name in SPREAD_COLUMNS:
-                value = metrics[f'sysu/{setting}/{name}']
+                value = metrics[setting_key(metrics, setting, name)]
                 s = summary(spread['values'][method][setting][name])
                 mark = '' if s['min'] - 0.05 <= value <= s['max'] + 0.05 else ' *'
                 cells.append(f'{value:.1f}{mark} [{s["min"]:.1f}–{s["max"]:.1f}]')
@@ -154,7 +164,8 @@ def collect(work_dirs: Dict[int, str], methods: List[str]) -> Values:
             metrics = metric_values(osp.join(work_dir, method.lower(), 'metrics.json'))
             for setting in SETTINGS:
                 for name in COLUMNS:
-                    values[method][setting][name].append(metrics[f'sysu/{setting}/{name}'])
+                    values[method][setting][name].append(
+                        metrics[setting_key(metrics, setting, name)])
     return values
 
 
