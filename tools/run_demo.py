@@ -24,14 +24,13 @@ import time
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-from demo_spread import SPREAD_FILE, beside_spread, read_spread, setting_key  # noqa: E402
+from demo_spread import (COLUMNS, SETTINGS, SPREAD_FILE, beside_spread, read_spread,  # noqa: E402
+                         setting_key, table_header)
 from update_model_table import ModelIndexError, load_models  # noqa: E402
 
 DATA_ROOT = 'data/synthetic_sysu_mm01'  # what the synthetic configs name, relative to REPO
 SYNTHETIC_CONFIG = '_synthetic-sysu-mm01-96x48.py'
 DEFAULT_METHODS = ('PDFENet', 'HcTri')  # what `make demo` runs, within its time budget
-SETTINGS = ('all-single', 'all-multi', 'indoor-single', 'indoor-multi')
-COLUMNS = ('R1', 'R10', 'R20', 'mAP', 'mINP')
 NUM_QUERIES = 6  # infrared queries drawn as ranked lists
 
 
@@ -200,8 +199,7 @@ def draw_pictures(method: str, config: str, result: dict) -> None:
 def results_table(results: dict, num_test_ids: int) -> str:
     lines = [f'SYSU-MM01 protocol on the synthetic test set ({num_test_ids} identities, chance R1 '
              f'= {100 / num_test_ids:.1f} %), mean of 10 gallery trials, percent', '',
-             '| method | setting | ' + ' | '.join(COLUMNS) + ' |',
-             '|---|---|' + '---:|' * len(COLUMNS)]
+             *table_header(COLUMNS)]
     for method, result in results.items():
         for setting in SETTINGS:
             keys = [setting_key(result['metrics'], setting, name) for name in COLUMNS]

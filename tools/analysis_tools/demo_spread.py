@@ -38,6 +38,12 @@ Values = Dict[str, Dict[str, Dict[str, List[float]]]]
 """method -> setting -> metric -> one value per seed (percent)."""
 
 
+def table_header(columns) -> List[str]:
+    """The two header lines of a Markdown table of ``method | setting | columns``."""
+    return ['| method | setting | ' + ' | '.join(columns) + ' |',
+            '|---|---|' + '---:|' * len(columns)]
+
+
 def setting_key(metrics: Dict[str, float], setting: str, name: str) -> str:
     """The metrics.json key of ``name`` in ``setting``, with the tags the method's evaluation adds
     (``sysu/all-single+flip/R1`` for a flip-TTA method such as DEEN, AGW, CAJ)."""
@@ -76,8 +82,7 @@ def summary(values: List[float]) -> dict:
 def seed_table(spread: dict, seed: int) -> List[str]:
     """The demo's table (as run_demo.py prints it) of one measured seed."""
     index = spread['seeds'].index(seed)
-    lines = ['| method | setting | ' + ' | '.join(COLUMNS) + ' |',
-             '|---|---|' + '---:|' * len(COLUMNS)]
+    lines = table_header(COLUMNS)
     for method, settings in spread['values'].items():
         for setting in SETTINGS:
             cells = [f'{settings[setting][name][index]:.1f}' for name in COLUMNS]
@@ -87,8 +92,7 @@ def seed_table(spread: dict, seed: int) -> List[str]:
 
 def spread_table(spread: dict) -> List[str]:
     """Mean ± std (min–max) over the seeds of R1, mAP and mINP."""
-    lines = ['| method | setting | ' + ' | '.join(SPREAD_COLUMNS) + ' |',
-             '|---|---|' + '---:|' * len(SPREAD_COLUMNS)]
+    lines = table_header(SPREAD_COLUMNS)
     for method, settings in spread['values'].items():
         for setting in SETTINGS:
             cells = []
@@ -131,9 +135,7 @@ def beside_spread(own: Dict[str, Dict[str, float]], spread: dict) -> List[str]:
     """
     seeds = ', '.join(str(s) for s in spread['seeds'])
     lines = [f'this run beside the spread over seeds {seeds} ({SPREAD_FILE}): '
-             'value [min–max], * = outside', '',
-             '| method | setting | ' + ' | '.join(SPREAD_COLUMNS) + ' |',
-             '|---|---|' + '---:|' * len(SPREAD_COLUMNS)]
+             'value [min–max], * = outside', '', *table_header(SPREAD_COLUMNS)]
     for method, metrics in own.items():
         if method not in spread['values']:
             lines.append(f'| {method} | (no spread measured) |' + ' |' * len(SPREAD_COLUMNS))
