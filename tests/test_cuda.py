@@ -13,6 +13,7 @@ from mmengine.config import Config
 from conftest import (IN_PROCESS_EVALUATION, REPO, checkpoint_state_dict, free_port,
                       load_tool_module, logged_scalars, make_workspace, run_tool, tool_env,
                       write_config)
+from vireid_toolbox.models.pose import CachedHeatmaps
 from vireid_toolbox.utils import allow_mmengine_checkpoint_types
 
 pytestmark = pytest.mark.cuda
@@ -46,6 +47,18 @@ def full_precision_matmuls():
 def training_losses(model, batch):
     data = model.data_preprocessor(copy.deepcopy(batch), True)
     return model(**data, mode='loss')
+
+
+def test_cached_heatmaps_move_on_cuda_as_on_cpu():
+    """The pad-and-crop shifts the pose source applies batch-wise, on the GPU."""
+    dummy = load_tool_module('tools/analysis_tools/dummy_batch.py')
+    batch = dummy.cross_modality_batch(2, 2, (384, 128), heatmaps=(16, 64, 24))
+    inputs = torch.stack(batch['inputs']).float()
+    pose = CachedHeatmaps()
+    expected = pose(inputs, batch['data_samples'])
+    actual = pose(inputs.cuda(), batch['data_samples'])
+    assert actual.is_cuda and actual.dtype == torch.float32
+    torch.testing.assert_close(actual.cpu(), expected, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize('config', MODEL_CONFIGS)

@@ -89,7 +89,7 @@ def test_export_of_pdfenet_with_cached_heatmaps_matches_pytorch(workspace, monke
                             modality=1, camera=-1)) for rel in rel_paths]
     feed = dict(images=torch.stack([p['inputs'] for p in packed]).float().numpy(),
                 modalities=np.ones(3, np.int64),
-                heatmaps=torch.stack([p['data_samples'].heatmaps for p in packed]).numpy())
+                heatmaps=torch.stack([p['data_samples'].heatmaps for p in packed]).float().numpy())
     session = onnxruntime.InferenceSession('pdfenet.onnx', providers=['CPUExecutionProvider'])
     onnx_feats = session.run(None, feed)[0]
     expected = extract_features(model, [osp.join(DATA_ROOT, rel) for rel in rel_paths],

@@ -66,7 +66,9 @@ def cross_modality_batch(num_ids: int,
         num_instances (int): Images per identity and modality ``K``.
         shape (tuple[int, int]): Image ``(height, width)``.
         heatmaps (Sequence[int], optional): ``(K, h, w)`` of random cached
-            heatmaps for models with a cached pose source.
+            heatmaps (float16, as a pose cache stores them, each with a random
+            pending ``heatmap_shift`` as a pad-and-crop leaves it) for models
+            with a cached pose source.
         seed (int): Seed of the random images.
 
     Returns:
@@ -84,6 +86,7 @@ def cross_modality_batch(num_ids: int,
                     ori_shape=shape, img_path=f'dummy/{modality}/{pid}.jpg'))
                 sample.set_gt_label(pid)
                 if heatmaps:
-                    sample.heatmaps = torch.rand(*heatmaps, generator=generator)
+                    sample.heatmaps = torch.rand(*heatmaps, generator=generator).half()
+                    sample.heatmap_shift = torch.rand(2, generator=generator) * 4 - 2
                 samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)

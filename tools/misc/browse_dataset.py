@@ -20,7 +20,7 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from vireid_toolbox.registry import DATASETS
-from vireid_toolbox.structures import MODALITY_NAMES
+from vireid_toolbox.structures import MODALITY_NAMES, aligned_heatmaps
 from vireid_toolbox.utils import register_all_modules
 from vireid_toolbox.utils.tool_utils import UserInputError, load_config, one_line_errors
 from vireid_toolbox.visualization import overlay_mask
@@ -83,7 +83,9 @@ def main():
         sample = data['data_samples']
         packed = np.ascontiguousarray(data['inputs'].permute(1, 2, 0).numpy())
         original = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
-        heatmaps = sample.heatmaps if 'heatmaps' in sample else None
+        heatmaps = None
+        if 'heatmaps' in sample:  # moved as the model moves them
+            heatmaps = aligned_heatmaps(sample.heatmaps, sample.get('heatmap_shift'))
         modality = MODALITY_NAMES.get(info.get('modality'), 'unknown')
         name = f'{index:05d}_id{info.get("pid", -1)}_cam{info.get("camera", -1)}_{modality}.png'
         path = osp.join(args.output_dir, name)

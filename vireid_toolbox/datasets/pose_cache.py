@@ -86,6 +86,9 @@ class PoseCache:
         self.heatmaps = self._load_rows('heatmaps.npy', mmap_mode)
         self.keypoints = self._load_rows('keypoints.npy', mmap_mode)
         self.done = self._load_rows('done.npy', mmap_mode)
+        # plain-array views of the same pages: a row read without np.memmap's per-access overhead
+        self.heatmap_rows = self.heatmaps.view(np.ndarray)
+        self.keypoint_rows = self.keypoints.view(np.ndarray)
 
     def _load_rows(self, name: str, mmap_mode: str) -> np.ndarray:
         """Map one array file, refusing a truncated one or one with another number of rows."""

@@ -19,8 +19,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch.utils.data import default_collate
 
-POOL_SLOTS = 32
-"""Segments a worker keeps (three per batch: images, labels, heatmaps)."""
+POOL_SLOTS = 40
+"""Segments a worker keeps (four per batch: images, labels, heatmaps, heatmap shifts)."""
 
 
 class _SegmentPool:

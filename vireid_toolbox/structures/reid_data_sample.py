@@ -29,11 +29,28 @@ class ReIDDataSample(BaseDataElement):
 
     Data fields:
         gt_label (Tensor): identity label, a 0-dim long tensor.
-        heatmaps (Tensor): pose heatmaps ``K x h x w`` aligned with the
-            transformed image, when the pipeline loaded them.
+        heatmaps (Tensor): pose heatmaps ``K x h x w``, when the pipeline
+            loaded them (float16 from a pose cache); moved by ``heatmap_shift``
+            they are aligned with the transformed image.
+        heatmap_shift (Tensor): float32 ``(dx, dy)`` in map pixels that the
+            pipeline's geometric transforms left for the model to apply
+            (:func:`~vireid_toolbox.structures.shift_heatmaps`); absent means none.
         pred_feature (Tensor): the L2-normalised test feature written by
             ``model.predict``.
     """
+
+    def set_fresh_metainfo(self, metainfo: dict) -> 'ReIDDataSample':
+        """``set_metainfo`` without its deep copy, for values nothing else will change.
+
+        :class:`PackReIDInputs` packs values of a results dict it then drops;
+        copying them cost more than the rest of packing a sample.
+        """
+        clash = self._data_fields.intersection(metainfo)
+        if clash:
+            raise AttributeError(f'{sorted(clash)} are data fields of this sample, not metainfo')
+        self._metainfo_fields.update(metainfo)
+        self.__dict__.update(metainfo)  # where set_metainfo puts them
+        return self
 
     def set_gt_label(self, value: Union[int, np.integer, torch.Tensor]) -> 'ReIDDataSample':
         """Set the identity label."""
@@ -53,6 +70,18 @@ class ReIDDataSample(BaseDataElement):
     @heatmaps.deleter
     def heatmaps(self):
         del self._heatmaps
+
+    @property
+    def heatmap_shift(self) -> torch.Tensor:
+        return self._heatmap_shift
+
+    @heatmap_shift.setter
+    def heatmap_shift(self, value: torch.Tensor):
+        self.set_field(value, '_heatmap_shift', dtype=torch.Tensor)
+
+    @heatmap_shift.deleter
+    def heatmap_shift(self):
+        del self._heatmap_shift
 
     @property
     def pred_feature(self) -> torch.Tensor:

@@ -20,6 +20,7 @@ from mmengine.dataset import Compose
 
 from conftest import REPO
 from vireid_toolbox.datasets.pose_cache import PoseCache, render_gaussian_heatmaps
+from vireid_toolbox.structures import aligned_heatmaps
 from vireid_toolbox.utils import register_all_modules
 
 CONFIG = osp.join(REPO, 'configs/pdfenet/pdfenet_r50_1xb64-240e_sysu-mm01-384x128.py')
@@ -86,8 +87,8 @@ def measure(cached_images, flip, carried=True):
             np.random.seed(draw)
             results = pipeline(dict(img_path=osp.join(root, rel_path), rel_path=rel_path))
             online = ideal_maps(results['keypoints'], results['img'].shape)
-            cached = (results['heatmaps'] if carried
-                      else np.asarray(untouched.heatmaps[index], dtype=np.float32))
+            cached = (aligned_heatmaps(results['heatmaps'], results.get('heatmap_shift'))
+                      if carried else np.asarray(untouched.heatmaps[index], dtype=np.float32))
             height, width = results['img'].shape[:2]
             any_diff = max(any_diff, float(np.abs(cached - online).max()))
             for joint, (x, y, _) in enumerate(results['keypoints']):

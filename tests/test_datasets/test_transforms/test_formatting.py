@@ -38,10 +38,21 @@ def test_pack_heatmaps_and_tta_flag():
     heatmaps = np.random.default_rng(1).random((16, 4, 2)).astype(np.float16)
     results = dict(img=np.zeros((8, 4, 3), np.uint8), heatmaps=heatmaps, flip=True, tta=True)
     sample = PackReIDInputs()(results)['data_samples']
-    assert sample.heatmaps.dtype == torch.float32 and sample.heatmaps.shape == (16, 4, 2)
-    np.testing.assert_array_equal(sample.heatmaps.numpy(), heatmaps.astype(np.float32))
+    # as loaded (the model converts the batch on its device), and no shift owed
+    assert sample.heatmaps.dtype == torch.float16 and sample.heatmaps.shape == (16, 4, 2)
+    np.testing.assert_array_equal(sample.heatmaps.numpy(), heatmaps)
+    assert sample.heatmap_shift.dtype == torch.float32
+    assert sample.heatmap_shift.tolist() == [0.0, 0.0]
     assert sample.metainfo['flip'] is True and sample.metainfo['tta'] is True
     assert 'gt_label' not in sample
+
+
+def test_pack_carries_the_pending_heatmap_shift():
+    results = dict(img=np.zeros((8, 4, 3), np.uint8), heatmaps=np.zeros((16, 4, 2), np.float16),
+                   heatmap_shift=(0.375, -1.25))
+    assert PackReIDInputs()(results)['data_samples'].heatmap_shift.tolist() == [0.375, -1.25]
+    del results['heatmaps']
+    assert 'heatmap_shift' not in PackReIDInputs()(results)['data_samples']
 
 
 def test_pack_errors():
@@ -80,3 +91,4 @@ def test_configured_train_pipeline_end_to_end(tmp_path):
     assert int(sample.gt_label) == 3 and sample.metainfo['img_shape'] == (96, 48)
     assert sample.metainfo['ori_shape'] == (64, 32) and isinstance(sample.metainfo['flip'], bool)
     assert sample.heatmaps.shape == (16, 32, 16) and float(sample.heatmaps.max()) > 0.9
+    assert sample.heatmap_shift.shape == (2, ) and sample.heatmap_shift.abs().max() <= 6 * 16 / 48

@@ -59,7 +59,7 @@ def cache_dir(tmp_path):
 def test_cached_heatmaps_are_looked_up_by_relative_path(cache_dir):
     transform = LoadCachedHeatmaps(cache_dir, expected_pose_model={'name': 'toy'})
     out = transform(dict(img_path='/data/cam6/0002/0003.jpg', rel_path='cam6/0002/0003.jpg'))
-    assert out['heatmaps'].dtype == np.float32 and out['heatmaps'].shape == (16, 8, 4)
+    assert out['heatmaps'].dtype == np.float16 and out['heatmaps'].shape == (16, 8, 4)
     assert out['heatmaps'][2, 2, 1] == 1.0 and out['heatmaps'][0, 0, 0] == 0.5
     assert out['keypoints'].dtype == np.float32
     np.testing.assert_array_equal(out['keypoints'][:, 1], np.full(16, 2.0))

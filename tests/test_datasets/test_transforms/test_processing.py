@@ -9,6 +9,7 @@ from vireid_toolbox.datasets.transforms import (ChannelExchange, ChannelRandomEr
                                                 RandomGrayscale, ReIDPadCrop, ReIDRandomErasing,
                                                 ReIDRandomFlip, ReIDResize)
 from vireid_toolbox.registry import TRANSFORMS
+from vireid_toolbox.structures import aligned_heatmaps
 
 IMG_W, IMG_H = 40, 80
 HM_W, HM_H = 20, 40
@@ -56,8 +57,9 @@ def peak_in_image(heatmap, img_w, img_h):
 
 def assert_peaks_on_keypoints(results, tolerance):
     img_h, img_w = results['img'].shape[:2]
+    maps = aligned_heatmaps(results['heatmaps'], results.get('heatmap_shift'))
     for j, (x, y, _) in enumerate(results['keypoints']):
-        px, py = peak_in_image(results['heatmaps'][j], img_w, img_h)
+        px, py = peak_in_image(maps[j], img_w, img_h)
         assert abs(px - x) < tolerance and abs(py - y) < tolerance, (j, (px, py), (x, y))
 
 
@@ -117,17 +119,37 @@ def test_pad_crop_moves_keypoints_and_heatmaps_together():
     for seed in range(5):
         np.random.seed(seed)
         results = sample(seed)
-        kps_before = results['keypoints'].copy()
+        kps_before, maps_before = results['keypoints'].copy(), results['heatmaps'].copy()
         out = ReIDPadCrop(padding=10)(results)
         dx, dy = out['crop_offset']
         np.testing.assert_allclose(out['keypoints'][:, :2], kps_before[:, :2] + (dx, dy), atol=1e-5)
-        # the moved maps equal maps rendered afresh at the moved joints (up to the interpolation
+        # the maps stay as they are; the shift they owe is the image's, in map pixels
+        np.testing.assert_array_equal(out['heatmaps'], maps_before)
+        assert out['heatmap_shift'] == pytest.approx((dx * HM_W / IMG_W, dy * HM_H / IMG_H))
+        # moved, they equal maps rendered afresh at the moved joints (up to the interpolation
         # of a shift by a fraction of a map pixel), and their peaks sit on the joints
+        moved = aligned_heatmaps(out['heatmaps'], out['heatmap_shift'])
         fresh = render_gaussian_heatmaps(out['keypoints'], (IMG_W, IMG_H), (HM_W, HM_H), SIGMA)
-        assert out['heatmaps'].dtype == np.float32 and out['heatmaps'].shape == fresh.shape
-        np.testing.assert_allclose(out['heatmaps'], fresh, atol=0.03)
-        assert out['heatmaps'].min() >= 0
+        assert moved.dtype == np.float32 and moved.shape == fresh.shape
+        np.testing.assert_allclose(moved, fresh, atol=0.03)
+        assert moved.min() >= 0
         assert_peaks_on_keypoints(out, tolerance=0.6)
+
+
+def test_pad_crop_adds_to_a_pending_shift():
+    np.random.seed(3)
+    transform = ReIDPadCrop(padding=10)
+    once = transform(sample())
+    twice = transform(dict(once))
+    (dx1, dy1), (dx2, dy2) = once['crop_offset'], twice['crop_offset']
+    assert twice['heatmap_shift'] == pytest.approx(((dx1 + dx2) * HM_W / IMG_W,
+                                                    (dy1 + dy2) * HM_H / IMG_H))
+
+
+def test_pad_crop_without_heatmaps_owes_no_shift():
+    results = sample()
+    del results['heatmaps']
+    assert 'heatmap_shift' not in ReIDPadCrop(padding=10)(results)
 
 
 def test_pad_crop_zero_padding_is_identity():
@@ -136,6 +158,7 @@ def test_pad_crop_zero_padding_is_identity():
     out = ReIDPadCrop(padding=0)(results)
     np.testing.assert_array_equal(out['img'], before['img'])
     np.testing.assert_array_equal(out['heatmaps'], before['heatmaps'])
+    assert out['heatmap_shift'] == (0, 0)
 
 
 # ----------------------------------------------------------------------------- flip
@@ -157,6 +180,23 @@ def test_flip_mirrors_and_swaps_left_right_joints():
     # mirroring a Gaussian rendered at x gives exactly the one rendered at W - 1 - x
     fresh = render_gaussian_heatmaps(out['keypoints'], (IMG_W, IMG_H), (HM_W, HM_H), SIGMA)
     np.testing.assert_allclose(out['heatmaps'], fresh, atol=1e-5)
+    assert 'heatmap_shift' not in out
+
+
+def test_flip_after_pad_crop_mirrors_the_moved_maps():
+    """Flipping maps that owe a shift = mirroring the maps already moved."""
+    for seed in range(3):
+        np.random.seed(seed)
+        cropped = ReIDPadCrop(padding=10)(sample(seed))
+        moved = aligned_heatmaps(cropped['heatmaps'], cropped['heatmap_shift'])
+        out = ReIDRandomFlip(prob=1.0)(dict(cropped))
+        dx, dy = cropped['heatmap_shift']
+        assert out['heatmap_shift'] == (-dx, dy)
+        order = list(range(16))
+        for left, right in MPII_FLIP_PAIRS:
+            order[left], order[right] = right, left
+        np.testing.assert_allclose(aligned_heatmaps(out['heatmaps'], out['heatmap_shift']),
+                                   moved[order, :, ::-1], atol=1e-6)
 
 
 def test_flip_with_prob_zero_is_identity_and_records_no_flip():
@@ -323,18 +363,3 @@ def test_random_grayscale():
     assert np.array_equal(RandomGrayscale(prob=0.0)(dict(img=img.copy()))['img'], img)
     with pytest.raises(ValueError, match='RandomGrayscale needs a 3-channel image'):
         RandomGrayscale(prob=1.0)(dict(img=img[..., 0], img_path='z.jpg'))
-
-
-def test_translate_heatmaps_is_opencvs_bicubic_warp():
-    """The separable shift equals cv2.warpAffine(INTER_CUBIC, zero border) wherever OpenCV's
-    1/32-pixel rounding of the fraction is exact, including shifts of several map pixels."""
-    import cv2
-
-    from vireid_toolbox.datasets.transforms.processing import translate_heatmaps
-    maps = np.random.default_rng(0).random((6, 20, 12)).astype(np.float32)
-    for dx, dy in [(0.25, -0.5), (-2.75, 1.875), (3, -1), (0.03125, 0.0), (0.0, 0.0)]:
-        matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-        expected = np.stack([cv2.warpAffine(m, matrix, (12, 20), flags=cv2.INTER_CUBIC,
-                                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-                             for m in maps]).clip(min=0)
-        np.testing.assert_allclose(translate_heatmaps(maps, dx, dy), expected, atol=1e-6)

@@ -19,7 +19,9 @@ class PackReIDInputs(BaseTransform):
     ``data_samples``, a :class:`ReIDDataSample` with
 
     * ``gt_label`` (0-dim long tensor) when the results have ``gt_label``;
-    * ``heatmaps`` (``K x h x w`` float32 tensor) when the results have them;
+    * ``heatmaps`` (``K x h x w`` tensor, dtype as loaded) and ``heatmap_shift``
+      (float32 ``(dx, dy)``, zeros when no transform moved the maps) when the
+      results have heatmaps;
     * metainfo: every key of ``meta_keys`` present in the results; ``flip``
       (when listed) is always set, False when no flip transform ran.
 
@@ -56,13 +58,13 @@ class PackReIDInputs(BaseTransform):
         if 'gt_label' in results:
             sample.set_gt_label(results['gt_label'])
         if results.get('heatmaps') is not None:
-            sample.heatmaps = np.asarray(results['heatmaps'], dtype=np.float32)
+            sample.heatmaps = results['heatmaps']
+            sample.heatmap_shift = torch.tensor(results.get('heatmap_shift', (0.0, 0.0)),
+                                                dtype=torch.float32)
         metainfo = {key: results[key] for key in self.meta_keys if key in results}
         if 'flip' in self.meta_keys:
             metainfo.setdefault('flip', False)
-        for key, value in metainfo.items():
-            # set_metainfo would deep-copy values that leave with the discarded results anyway
-            sample.set_field(value, key, field_type='metainfo')
+        sample.set_fresh_metainfo(metainfo)
         return dict(inputs=inputs, data_samples=sample)
 
     def __repr__(self) -> str:

@@ -3,10 +3,16 @@
 Geometric transforms (:class:`ReIDResize`, :class:`ReIDPadCrop`,
 :class:`ReIDRandomFlip`) keep two optional companions aligned with the image:
 
-* ``heatmaps`` (``K x h x w``): always cover exactly the current image's field
-  of view, at their own resolution (resizing the image leaves them unchanged,
-  translations are applied scaled to the map resolution, flips mirror them and
-  swap left/right joints);
+* ``heatmaps`` (``K x h x w``) with ``heatmap_shift`` (``(dx, dy)`` in map
+  pixels, absent meaning none): the maps aligned with the current image's
+  field of view are ``heatmaps`` translated by ``heatmap_shift``
+  (:func:`~vireid_toolbox.structures.aligned_heatmaps`). Resizing the image
+  leaves both unchanged (the maps keep their own resolution), a pad-and-crop
+  adds its translation, scaled to the map resolution, to the shift, and a flip
+  mirrors the maps, swaps left/right joints and mirrors the shift. The
+  translation itself is applied batch-wise by the model's pose source
+  (:func:`~vireid_toolbox.structures.shift_heatmaps`), not per sample in the
+  data-loader worker, where it cost about as much as decoding the image;
 * ``keypoints`` (``K x 3``: x, y, score): pixel coordinates of the current
   image, moved the same way (scores are left unchanged).
 
@@ -17,7 +23,6 @@ Random choices use numpy's global generator inside ``cache_randomness``
 methods, as mmcv's own transforms do, so mmengine's seeding makes them
 reproducible.
 """
-import functools
 import math
 from typing import Optional, Sequence, Tuple, Union
 
@@ -59,68 +64,6 @@ def _image_size(results: dict) -> Tuple[int, int]:
         raise KeyError(f'no "img" in the results of {results.get("img_path")}; '
                        f'put LoadReIDImage first')
     return results['img'].shape[:2]
-
-
-@functools.lru_cache(maxsize=4096)
-def _cubic_shift_kernel(shift: float) -> Tuple[np.ndarray, int, int]:
-    """Correlation kernel that moves a signal by ``shift`` samples (bicubic, zeros outside).
-
-    Output sample ``i`` is the signal at ``i - shift``, interpolated with Keys'
-    cubic (``a = -0.75``, OpenCV's ``INTER_CUBIC``) from the four samples around it.
-    Cached (read-only): a pad-and-crop draws from a few dozen shifts.
-
-    Returns:
-        tuple: the kernel (float32), its anchor (the index of offset 0) and its
-        reach (the largest offset, in samples, it reads from).
-    """
-    base = math.floor(-shift)
-    frac = -shift - base
-    weights = [_keys_cubic(distance) for distance in (1 + frac, frac, 1 - frac, 2 - frac)]
-    low, high = min(base - 1, 0), max(base + 2, 0)
-    kernel = np.zeros(high - low + 1, np.float32)
-    kernel[base - 1 - low:base + 3 - low] = weights
-    kernel.flags.writeable = False
-    return kernel, -low, max(-low, high)
-
-
-def _keys_cubic(distance: float, a: float = -0.75) -> float:
-    d = abs(distance)
-    if d <= 1:
-        return (a + 2) * d**3 - (a + 3) * d**2 + 1
-    if d < 2:
-        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
-    return 0.0
-
-
-def translate_heatmaps(heatmaps: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """Shift ``K x h x w`` maps by (dx, dy) map pixels, zeros flowing in.
-
-    Shifts are usually fractions of a map pixel (maps are coarser than the
-    image); bicubic interpolation keeps a Gaussian peak's height within about 2%
-    (bilinear loses up to 13% for a 1-pixel sigma). Its small undershoot is
-    clipped at 0. The shift is separable: the maps lie side by side in one
-    ``h x K(w + gap)`` image, zero columns between them so that no map reads its
-    neighbour, and one ``cv2.filter2D`` pass shifts all rows, a second all
-    columns (OpenCV's ``warpAffine`` does the same interpolation ~4x slower,
-    four channels per call, with the fraction rounded to 1/32 pixel; one
-    ``sepFilter2D`` pass over the maps stacked vertically, ~2x slower).
-
-    Returns:
-        np.ndarray: float32 ``K x h x w``, a view into the side-by-side buffer.
-    """
-    num, height, width = heatmaps.shape
-    kernel_x, anchor_x, reach_x = _cubic_shift_kernel(dx)
-    kernel_y, anchor_y, _ = _cubic_shift_kernel(dy)
-    side_by_side = np.zeros((height, num, width + reach_x), np.float32)
-    side_by_side[:, :, :width] = heatmaps.transpose(1, 0, 2)
-    image = side_by_side.reshape(height, -1)
-    # in place (OpenCV copies the source rows it still needs); zeros beyond the borders
-    cv2.filter2D(image, cv2.CV_32F, kernel_x[None], dst=image, anchor=(anchor_x, 0),
-                 borderType=cv2.BORDER_CONSTANT)
-    cv2.filter2D(image, cv2.CV_32F, kernel_y[:, None], dst=image, anchor=(0, anchor_y),
-                 borderType=cv2.BORDER_CONSTANT)
-    cv2.threshold(image, 0, 0, cv2.THRESH_TOZERO, dst=image)
-    return side_by_side[:, :, :width].transpose(1, 0, 2)
 
 
 @TRANSFORMS.register_module()
@@ -172,10 +115,13 @@ class ReIDPadCrop(BaseTransform):
 
     The net effect is a random translation by up to ``padding`` pixels with
     zeros flowing in (torchvision ``Pad`` + ``RandomCrop`` as used by the VI-ReID
-    reference code). Heatmaps are translated by the same amount expressed in
-    heatmap pixels; keypoints by the pixel offset.
+    reference code). The same amount, expressed in heatmap pixels, is added to
+    the heatmaps' pending ``heatmap_shift`` (the maps are moved later, batch-wise,
+    by the model's pose source; two pad-crops thus interpolate the maps once);
+    keypoints are moved by the pixel offset.
 
-    Required keys: ``img``. Modified keys: ``img``, ``heatmaps``, ``keypoints``.
+    Required keys: ``img``. Modified keys: ``img``, ``heatmap_shift`` (added
+    when there are heatmaps), ``keypoints``.
     Added keys: ``crop_offset`` (``(dx, dy)`` translation applied to the content).
 
     Args:
@@ -208,8 +154,8 @@ class ReIDPadCrop(BaseTransform):
         heatmaps = results.get('heatmaps')
         if heatmaps is not None:
             hm_h, hm_w = heatmaps.shape[1:]
-            results['heatmaps'] = translate_heatmaps(heatmaps, dx * hm_w / width,
-                                                     dy * hm_h / height)
+            shift_x, shift_y = results.get('heatmap_shift', (0.0, 0.0))
+            results['heatmap_shift'] = (shift_x + dx * hm_w / width, shift_y + dy * hm_h / height)
         if results.get('keypoints') is not None:
             keypoints = np.array(results['keypoints'], dtype=np.float32)
             keypoints[:, :2] += (dx, dy)
@@ -226,9 +172,11 @@ class ReIDRandomFlip(BaseTransform):
 
     Heatmaps are mirrored and their channels reordered so that channel ``j``
     still holds joint ``j`` (a mirrored left wrist looks like a right wrist);
-    keypoints are mirrored and reordered the same way.
+    keypoints are mirrored and reordered the same way. A pending
+    ``heatmap_shift`` is mirrored too (its ``dx`` negated).
 
-    Required keys: ``img``. Modified keys: ``img``, ``heatmaps``, ``keypoints``.
+    Required keys: ``img``. Modified keys: ``img``, ``heatmaps``, ``heatmap_shift``,
+    ``keypoints``.
     Added keys: ``flip`` (bool), ``flip_direction`` (``'horizontal'`` or None).
 
     Args:
@@ -271,6 +219,9 @@ class ReIDRandomFlip(BaseTransform):
             # rows of all maps mirrored in one OpenCV call, then the joints reordered
             mirrored = cv2.flip(np.ascontiguousarray(heatmaps).reshape(-1, heatmaps.shape[2]), 1)
             results['heatmaps'] = mirrored.reshape(heatmaps.shape)[order]
+            if 'heatmap_shift' in results:  # mirroring a shifted map = shifting the mirror back
+                shift_x, shift_y = results['heatmap_shift']
+                results['heatmap_shift'] = (-shift_x, shift_y)
         if results.get('keypoints') is not None:
             keypoints = np.array(results['keypoints'], dtype=np.float32)
             keypoints[:, 0] = width - 1 - keypoints[:, 0]

@@ -6,19 +6,21 @@ import torch.nn as nn
 
 from vireid_toolbox.datasets.pose_cache import MPII_FLIP_PAIRS, flip_joint_order
 from vireid_toolbox.registry import MODELS
-from vireid_toolbox.structures import ReIDDataSample
+from vireid_toolbox.structures import ReIDDataSample, shift_heatmaps
 
 
 @MODELS.register_module()
 class CachedHeatmaps(nn.Module):
-    """Stack ``data_samples[i].heatmaps`` into the batch's ``N x K x h x w`` maps.
+    """The batch's ``N x K x h x w`` maps from ``data_samples[i].heatmaps``, aligned.
 
     The pipeline's ``LoadCachedHeatmaps`` reads a sample's maps from the
     memory-mapped pose cache (and refuses a cache made by another pose
-    model); the geometric transforms keep them aligned with the image. This
-    module only batches them. When the model feeds the mirrored image
-    (``flipped=True``, flip test), the maps are mirrored and left/right
-    joints swapped to match.
+    model); the geometric transforms record how far the image moved
+    (``heatmap_shift``). This module stacks the maps on the input's device and
+    applies those shifts to the whole batch (:func:`shift_heatmaps`), which a
+    GPU does for nothing and a data-loader worker did at the cost of a decode.
+    When the model feeds the mirrored image (``flipped=True``, flip test), the
+    maps are mirrored and left/right joints swapped to match.
 
     Args:
         flip_pairs (Sequence[Sequence[int]]): Left/right joint pairs.
@@ -31,7 +33,10 @@ class CachedHeatmaps(nn.Module):
 
     def forward(self, inputs: torch.Tensor, data_samples: Sequence[ReIDDataSample],
                 flipped: bool = False) -> torch.Tensor:
-        """Heatmaps aligned with ``inputs``, on its device and dtype."""
+        """Heatmaps aligned with ``inputs``, on its device and dtype.
+
+        A sample without ``heatmap_shift`` (maps built aligned) is not moved.
+        """
         missing = [s.metainfo.get('img_path') for s in data_samples if not hasattr(s, 'heatmaps')]
         if missing:
             raise ValueError(f'CachedHeatmaps: no heatmaps in the data samples of {missing[:3]}: '
@@ -40,7 +45,14 @@ class CachedHeatmaps(nn.Module):
         shapes = {tuple(s.heatmaps.shape) for s in data_samples}
         if len(shapes) != 1:
             raise ValueError(f'CachedHeatmaps: heatmaps of one batch differ in shape {sorted(shapes)}')
-        maps = torch.stack([s.heatmaps for s in data_samples]).to(inputs.device, inputs.dtype)
+        # outside autocast, which refuses to stack float16 maps under a bfloat16 autocast
+        with torch.autocast(inputs.device.type, enabled=False):
+            maps = torch.stack([s.heatmaps for s in data_samples]).to(inputs.device)
+            shifts = torch.stack([
+                s.heatmap_shift if hasattr(s, 'heatmap_shift') else torch.zeros(2)
+                for s in data_samples
+            ])
+            maps = shift_heatmaps(maps, shifts).to(inputs.dtype)
         return self.mirror(maps) if flipped else maps
 
     def mirror(self, maps: torch.Tensor) -> torch.Tensor:
