@@ -7,8 +7,9 @@ from torch.utils.data import get_worker_info
 
 from vireid_toolbox.registry import FUNCTIONS
 from .shared_batch import SharedBatch, worker_pool
+from .worker_heap import keep_worker_heap
 
-STACKED_FIELDS = ('gt_label', 'heatmaps')
+STACKED_FIELDS = ('gt_label', 'heatmaps', 'heatmap_shift')
 """Data-sample tensors that :func:`reid_collate` turns into views of one batch tensor."""
 
 
@@ -29,10 +30,13 @@ def reid_collate(data_batch: Sequence[dict]) -> dict:
     * ``inputs`` becomes one ``N x C x H x W`` tensor (the data preprocessor
       takes a stacked batch as well as a list), unless the images differ in
       shape (a pipeline without resize): then it stays a list;
-    * every data sample's ``gt_label`` and ``heatmaps`` become views of one
-      stacked tensor, when all samples have them with one shape.
+    * every data sample's ``gt_label``, ``heatmaps`` and ``heatmap_shift``
+      become views of one stacked tensor, when all samples have them with one
+      shape.
 
-    In a worker the stacked tensors are written into shared-memory segments
+    In a worker (whose heap it first keeps mapped:
+    :func:`~vireid_toolbox.datasets.worker_heap.keep_worker_heap`) the stacked
+    tensors are written into shared-memory segments
     that the worker reuses once the main process has dropped them, and the
     batch is a :class:`~vireid_toolbox.datasets.shared_batch.SharedBatch`
     (the main process receives a plain dict). Values, dtypes and the batch's
@@ -42,6 +46,8 @@ def reid_collate(data_batch: Sequence[dict]) -> dict:
     if not (isinstance(batch, dict) and isinstance(batch.get('inputs'), list) and batch['inputs']):
         return batch
     in_worker = get_worker_info() is not None
+    if in_worker:
+        keep_worker_heap()
     pooled = []
 
     def stack(tensors):
