@@ -3,7 +3,8 @@
 ::
 
     python tools/analysis_tools/benchmark_train.py CONFIG [--device cpu|cuda] [--amp [fp16|bf16]]
-        [--channels-last] [--compile] [--iters N] [--warmup N] [--workers W] [--out FILE.json]
+        [--channels-last] [--compile] [--iters N] [--warmup N] [--rounds R] [--workers W]
+        [--out FILE.json]
 
 mmengine's Runner builds everything from the config (its model with random
 weights, nothing downloaded; its train data loader, sampler, optimizer and
@@ -15,7 +16,9 @@ hooks), with the switches applied as config edits (``switched_config``):
   ``cv2.imread`` + ``cv2.resize`` in this process, and an in-process CPU-time
   profile of the loader's stages (sampler, data info, each transform, collation); the
   CPU time per image of the workers and of this process in the timed batches and of
-  the reference, figures that other load on the machine distorts far less;
+  the reference, figures that other load on the machine distorts far less, and the
+  workers' minor page faults per image. Loader and reference are timed alternately
+  ``R`` times; the figures are the medians, each round's ratio from its own pair;
 * **model**: images/s of ``train_step`` (forward, backward, optimizer step) on
   one in-memory batch of the loader, no loading;
 * **end to end**: images/s of ``Runner.train()`` (an iteration-based loop of
@@ -61,6 +64,9 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true', help='add TorchCompileHook')
     parser.add_argument('--iters', type=int, default=10, help='timed batches of each part')
     parser.add_argument('--warmup', type=int, default=2, help='untimed batches before each part')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='loader and reference timed alternately this many times; the '
+                        'figures are medians, each round\'s ratio from its own two timings')
     parser.add_argument('--workers', type=int, default=None,
                         help='data loader workers (default: the config\'s)')
     parser.add_argument('--parts', nargs='+', choices=('loader', 'training'),
@@ -71,8 +77,8 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.backbone.depth=18')
     args = parser.parse_args(argv)
-    if args.iters < 1 or args.warmup < 0:
-        parser.error('--iters must be >= 1 and --warmup >= 0')
+    if args.iters < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error('--iters and --rounds must be >= 1 and --warmup >= 0')
     return args
 
 
@@ -168,19 +174,21 @@ class IterationClock(Hook):
         self.stop = time.perf_counter()
 
 
-def process_cpu_seconds(pid: int) -> Optional[float]:
-    """CPU seconds (user + system) of a live process from ``/proc`` (None where there is none)."""
+def process_stat(pid: int) -> Optional[Tuple[float, int]]:
+    """CPU seconds (user + system) and minor page faults of a live process, from ``/proc``
+    (None where there is none)."""
     try:
         with open(f'/proc/{pid}/stat') as f:
             fields = f.read().rsplit(')', 1)[1].split()  # the fields after the command name
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'), int(fields[7])
 
 
-def loader_throughput(loader, warmup: int, iters: int) -> Tuple[float, Optional[float], float]:
-    """Images/s of the data loader after ``warmup`` batches, and CPU microseconds per image of
-    its workers (None without workers or ``/proc``) and of this process in the timed batches.
+def loader_throughput(loader, warmup: int, iters: int) -> Dict[str, Optional[float]]:
+    """Of the data loader after ``warmup`` batches: ``images_per_s``; per image of the timed
+    batches, ``worker_cpu_us`` and ``worker_faults`` (minor page faults) of its workers (None
+    without workers or ``/proc``) and ``main_cpu_us`` of this process.
 
     Unlike images/s, CPU time hardly depends on what else the machine runs.
     """
@@ -189,19 +197,21 @@ def loader_throughput(loader, warmup: int, iters: int) -> Tuple[float, Optional[
         next(batches)
     workers = [worker.pid for worker in getattr(batches, '_workers', [])]
 
-    def workers_cpu() -> Optional[float]:
-        seconds = [process_cpu_seconds(pid) for pid in workers]
-        return None if not workers or None in seconds else sum(seconds)
+    def workers_stat() -> Optional[np.ndarray]:
+        stats = [process_stat(pid) for pid in workers]
+        return None if not workers or None in stats else np.sum(stats, axis=0)
 
     images = 0
-    start, start_cpu, start_workers = time.perf_counter(), time.process_time(), workers_cpu()
+    start, start_cpu, start_workers = time.perf_counter(), time.process_time(), workers_stat()
     for batch in itertools.islice(batches, iters):
         images += len(batch['inputs'])
     wall, main_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    end_workers = workers_cpu()
-    worker_us = (None if start_workers is None or end_workers is None else
-                 (end_workers - start_workers) * 1e6 / images)
-    return images / wall, worker_us, main_cpu * 1e6 / images
+    end_workers = workers_stat()
+    spent = (None if start_workers is None or end_workers is None else
+             (end_workers - start_workers) / images)
+    return dict(images_per_s=images / wall, main_cpu_us=main_cpu * 1e6 / images,
+                worker_cpu_us=None if spent is None else spent[0] * 1e6,
+                worker_faults=None if spent is None else spent[1])
 
 
 def resize_scale(pipeline: List[dict]) -> tuple:
@@ -262,22 +272,43 @@ def train_step_throughput(runner, batch: dict, warmup: int, iters: int, device: 
     return iters * len(batch['inputs']) / (time.perf_counter() - start)
 
 
+def loader_round(loader, paths: List[str], scale: tuple, args) -> dict:
+    """One timing of the loader, then one of the reference on the same files."""
+    figures = loader_throughput(loader, args.warmup, args.iters)
+    figures['reference'], figures['reference_cpu_us'] = reference_throughput(paths, scale)
+    figures['per_worker_vs_reference'] = (figures['images_per_s'] / max(1, loader.num_workers) /
+                                          figures['reference'])
+    if figures['worker_cpu_us']:
+        figures['reference_vs_worker_cpu'] = (figures['reference_cpu_us'] * loader.num_workers /
+                                              figures['worker_cpu_us'])
+    return figures
+
+
+def median(values: List[float]) -> float:
+    return float(np.median(values))
+
+
 def measure_loader(runner, cfg: Config, args, figures: dict) -> None:
-    """Loader throughput, the bare decode + resize reference and the per-stage profile."""
+    """Loader throughput against the bare decode + resize reference, ``args.rounds`` times
+    alternately (medians; each round's ratio from its own two timings, so that a machine whose
+    speed drifts moves both), then the per-stage profile."""
     loader = runner.train_dataloader
-    start = time.perf_counter()
-    figures['loader'], figures['loader_worker_cpu_us'], figures['loader_main_cpu_us'] = \
-        loader_throughput(loader, args.warmup, args.iters)
-    figures['loader_wall'] = time.perf_counter() - start
-    figures['loader_per_worker'] = figures['loader'] / max(1, loader.num_workers)
     indices = list(itertools.islice(iter(loader.sampler), args.iters * loader.batch_size))
     paths = [loader.dataset.get_data_info(i)['img_path'] for i in indices]
     scale = resize_scale(cfg.train_dataloader.dataset.pipeline)
-    figures['reference'], figures['reference_cpu_us'] = reference_throughput(paths, scale)
-    figures['loader_per_worker_vs_reference'] = figures['loader_per_worker'] / figures['reference']
-    if figures['loader_worker_cpu_us']:
-        figures['reference_vs_worker_cpu'] = (figures['reference_cpu_us'] * loader.num_workers /
-                                              figures['loader_worker_cpu_us'])
+    start = time.perf_counter()
+    rounds = [loader_round(loader, paths, scale, args) for _ in range(args.rounds)]
+    figures['loader_wall'] = time.perf_counter() - start
+    figures['loader_rounds'] = rounds
+    for key, name in (('images_per_s', 'loader'), ('main_cpu_us', 'loader_main_cpu_us'),
+                      ('worker_cpu_us', 'loader_worker_cpu_us'),
+                      ('worker_faults', 'loader_worker_faults'), ('reference', 'reference'),
+                      ('reference_cpu_us', 'reference_cpu_us'),
+                      ('per_worker_vs_reference', 'loader_per_worker_vs_reference'),
+                      ('reference_vs_worker_cpu', 'reference_vs_worker_cpu')):
+        values = [r[key] for r in rounds if r.get(key) is not None]
+        figures[name] = median(values) if values else None
+    figures['loader_per_worker'] = figures['loader'] / max(1, loader.num_workers)
     figures['stages_us'] = stage_profile(loader, indices)
 
 
@@ -325,6 +356,14 @@ def run(cfg: Config, args) -> dict:
     return figures
 
 
+def spread(figures: dict, key: str, digits: int = 2) -> str:
+    """``median (min-max over the rounds)`` of a per-round loader figure."""
+    values = [r[key] for r in figures['loader_rounds'] if r.get(key) is not None]
+    if len(values) < 2:
+        return f'{median(values):.{digits}f}'
+    return f'{median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})'
+
+
 def cpu_line(figures: dict) -> str:
     """The CPU-time line of the loader figures."""
     main = f'main process {figures["loader_main_cpu_us"]:.0f} us'
@@ -332,9 +371,10 @@ def cpu_line(figures: dict) -> str:
     if not figures['loader_worker_cpu_us']:
         return f'CPU time per image: {main}, {reference} (no worker CPU time here)'
     return (f'CPU time per image of the timed batches: workers '
-            f'{figures["loader_worker_cpu_us"]:.0f} us, {main}, {reference}; reference / '
-            f'worker CPU: {figures["reference_vs_worker_cpu"]:.2f} (per worker / reference '
-            f'without other load)')
+            f'{spread(figures, "worker_cpu_us", 0)} us, {main}, {reference}; reference / '
+            f'worker CPU: {spread(figures, "reference_vs_worker_cpu")} (per worker / reference '
+            f'without other load); minor page faults of the workers per image: '
+            f'{figures["loader_worker_faults"]:.1f}')
 
 
 def report(figures: dict) -> str:
@@ -353,10 +393,11 @@ def report(figures: dict) -> str:
         stages = figures['stages_us']
         lines += [
             f'loader: {figures["loader"]:.1f} images/s ({figures["loader_per_worker"]:.1f} per '
-            f'worker), wall {figures["loader_wall"]:.1f} s',
+            f'worker), wall {figures["loader_wall"]:.1f} s with the reference; medians of '
+            f'{len(figures["loader_rounds"])} rounds, (min-max)',
             f'reference: {figures["reference"]:.1f} images/s (cv2.imread + cv2.resize of the '
             f'same files, in this process); loader per worker / reference: '
-            f'{figures["loader_per_worker_vs_reference"]:.2f}',
+            f'{spread(figures, "per_worker_vs_reference")}',
             cpu_line(figures),
             'loader stages (CPU us per image, in this process): ' +
             ', '.join(f'{stage} {us:.0f}' for stage, us in stages.items()) +
