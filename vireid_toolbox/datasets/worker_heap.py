@@ -1,15 +1,16 @@
 """A data-loader worker keeps the heap it frees, instead of faulting it in again every sample.
 
 Each sample allocates and frees a few image-sized buffers (decoded, resized,
-padded, planar: ~120-180 kB at 384x128). glibc serves blocks from 128 kB up
-with fresh ``mmap`` pages, or, once it has raised that threshold, gives the
-heap's free top back to the kernel whenever it exceeds twice the threshold;
-either way every sample faults in its buffers anew. Measured in one worker of
-PDFENet's loader: 43 page faults and ~100 µs of system time per image, a
-quarter of the worker's time. Fixed thresholds (the ``MALLOC_MMAP_THRESHOLD_``
-and ``MALLOC_TRIM_THRESHOLD_`` settings of glibc, set from inside the worker)
-keep the heap mapped: 0.5 faults per image. A worker then holds on to its
-peak heap (a few MB) until it exits.
+padded, planar: ~120-180 kB at 384x128). glibc serves blocks above its mmap
+threshold with fresh pages and gives the heap's free top back to the kernel
+above its trim threshold; both thresholds move with what the process has
+freed so far, so whether every sample faults its buffers in anew depends on
+the worker's history: a PDFENet loader built alone faulted 43 pages and spent
+~100 µs of system time per image in its worker, one built by the Runner after
+the model did not. Fixed thresholds (glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_``, set from inside the worker) keep the heap mapped
+whatever came before: 0.5 faults per image. A worker then holds on to its peak
+heap (a few MB) until it exits.
 """
 import ctypes
 import ctypes.util
