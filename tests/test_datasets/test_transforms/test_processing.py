@@ -152,6 +152,25 @@ def test_pad_crop_without_heatmaps_owes_no_shift():
     assert 'heatmap_shift' not in ReIDPadCrop(padding=10)(results)
 
 
+@pytest.mark.parametrize('shape', [(12, 6, 3), (12, 6), (5, 3, 1)])
+@pytest.mark.parametrize('pad_val', [0, 7, (1, 2, 3)])
+def test_pad_crop_is_the_window_of_the_padded_image(shape, pad_val):
+    """Every offset, paddings larger than the image included, as zero-pad then crop."""
+    import cv2
+    img = random_image(shape=shape)
+    height, width = shape[:2]
+    for padding in (2, 4, 7):
+        padded = cv2.copyMakeBorder(img, padding, padding, padding, padding,
+                                    cv2.BORDER_CONSTANT, value=pad_val).reshape(
+                                        (height + 2 * padding, width + 2 * padding, *shape[2:]))
+        transform = ReIDPadCrop(padding=padding, pad_val=pad_val)
+        for x in range(2 * padding + 1):
+            for y in range(2 * padding + 1):
+                transform._random_offset = lambda x=x, y=y: (x, y)
+                out = transform(dict(img=img))['img']
+                np.testing.assert_array_equal(out, padded[y:y + height, x:x + width])
+
+
 def test_pad_crop_zero_padding_is_identity():
     results = sample()
     before = copy.deepcopy(results)

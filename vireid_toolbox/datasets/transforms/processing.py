@@ -147,9 +147,16 @@ class ReIDPadCrop(BaseTransform):
         x, y = self._random_offset()
         dx, dy = self.padding - x, self.padding - y
         img = results['img']
-        padded = cv2.copyMakeBorder(img, self.padding, self.padding, self.padding,
-                                    self.padding, cv2.BORDER_CONSTANT, value=self.pad_val)
-        results['img'] = padded[y:y + height, x:x + width].reshape(img.shape)
+        top, left, bottom, right = max(dy, 0), max(dx, 0), max(-dy, 0), max(-dx, 0)
+        shown = img[bottom:max(height - top, 0), right:max(width - left, 0)]
+        if shown.size:  # the window in one pass: what it shows of the image, bordered
+            window = cv2.copyMakeBorder(shown, top, bottom, left, right, cv2.BORDER_CONSTANT,
+                                        value=self.pad_val)
+        else:  # the window shows padding only (a padding larger than the image)
+            window = cv2.copyMakeBorder(img, self.padding, self.padding, self.padding,
+                                        self.padding, cv2.BORDER_CONSTANT,
+                                        value=self.pad_val)[y:y + height, x:x + width]
+        results['img'] = window.reshape(img.shape)  # cv2 drops a trailing 1-channel axis
         results['crop_offset'] = (dx, dy)
         heatmaps = results.get('heatmaps')
         if heatmaps is not None:
