@@ -62,7 +62,8 @@ class LoadCachedHeatmaps(BaseTransform):
     image, and the geometric transforms keep them aligned from there.
 
     Required keys: ``rel_path``. Added keys: ``heatmaps`` (``K x h x w``
-    float16, as stored; half the bytes through the data loader), ``keypoints`` (``K x 3`` float32: x, y in image pixels, score).
+    float16, as stored: half the bytes through the data loader), ``keypoints``
+    (``K x 3`` float32: x, y in image pixels, score).
 
     Args:
         cache_dir (str): The cache directory.
