@@ -14,6 +14,7 @@ heap (a few MB) until it exits.
 """
 import ctypes
 import ctypes.util
+import functools
 import os
 from typing import Optional
 
@@ -27,17 +28,24 @@ TRIM_THRESHOLD_BYTES = 32 << 20
 _tuned_pid: Optional[int] = None
 
 
+@functools.lru_cache(maxsize=None)
+def _glibc_mallopt():
+    """glibc's ``mallopt``, looked up once; None elsewhere (e.g. macOS: its allocator, its
+    behaviour)."""
+    mallopt = getattr(ctypes.CDLL(ctypes.util.find_library('c')), 'mallopt', None)
+    if mallopt is not None:
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return mallopt
+
+
 def keep_worker_heap() -> bool:
     """Set this process's glibc thresholds, once per process; False where there is no glibc."""
     global _tuned_pid
     if _tuned_pid == os.getpid():
         return True
-    mallopt = getattr(ctypes.CDLL(ctypes.util.find_library('c')), 'mallopt', None)
-    if mallopt is None:  # not glibc (e.g. macOS): its allocator, its behaviour
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    if not (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-            and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)):
+    mallopt = _glibc_mallopt()
+    if mallopt is None or not (mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+                               and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)):
         return False
     _tuned_pid = os.getpid()
     return True

@@ -75,6 +75,6 @@ def aligned_heatmaps(heatmaps: Union[np.ndarray, torch.Tensor],
     ``results.get('heatmap_shift')``, or a data sample's ``heatmaps`` and
     ``heatmap_shift``); no shift means none is pending.
     """
-    maps = torch.as_tensor(np.asarray(heatmaps) if isinstance(heatmaps, np.ndarray) else heatmaps)
+    maps = torch.as_tensor(heatmaps)
     shift = torch.zeros(2) if shift is None else torch.as_tensor(shift, dtype=torch.float32)
     return shift_heatmaps(maps[None].float(), shift.reshape(1, 2))[0].numpy()
