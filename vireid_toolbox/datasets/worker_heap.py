@@ -5,12 +5,13 @@ padded, planar: ~120-180 kB at 384x128). glibc serves blocks above its mmap
 threshold with fresh pages and gives the heap's free top back to the kernel
 above its trim threshold; both thresholds move with what the process has
 freed so far, so whether every sample faults its buffers in anew depends on
-the worker's history: a PDFENet loader built alone faulted 43 pages and spent
-~100 µs of system time per image in its worker, one built by the Runner after
-the model did not. Fixed thresholds (glibc's ``MALLOC_MMAP_THRESHOLD_`` and
-``MALLOC_TRIM_THRESHOLD_``, set from inside the worker) keep the heap mapped
-whatever came before: 0.5 faults per image. A worker then holds on to its peak
-heap (a few MB) until it exits.
+the worker's history: a PDFENet loader built alone faulted its buffers in anew
+every sample, one built by the Runner after the model did not. Fixed
+thresholds (glibc's ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``,
+set from inside the worker) keep the heap mapped whatever came before
+(``tests/test_datasets/test_worker_heap.py``: over 100 faults per sample's
+buffers under small thresholds, none once kept). A worker then holds on to its
+peak heap (a few MB) until it exits.
 """
 import ctypes
 import ctypes.util
